@@ -16,13 +16,15 @@
 int pamory_account_precheck(struct pamory_ctx *ctx);
 
 /*
- * Look claim_value up in a map file's text: lines "<claim value> <local user>",
- * '#' comments and blank lines ignored.  Returns 0 and a heap copy of the
- * local user in *local; 1 if the value is not mapped; -1 after logging a
- * malformed line (with its line number).
+ * Does a map file's text hold the line "<claim value> <local user>"?  Lines
+ * are two fields separated by blanks; '#' comment lines and blank lines are
+ * ignored.  One claim value may map to several local users (one person, two
+ * accounts), so the question is about this pair.  Returns 1 when mapped, 0
+ * when not, -1 after logging the first malformed line (by its number).
+ * path is only used in log lines.
  */
-int pamory_map_lookup(const struct pamory_log *log, const char *map_text,
-                      const char *claim_value, char **local);
+int pamory_map_allows(const struct pamory_log *log, const char *path, const char *map_text,
+                      const char *claim_value, const char *local_user);
 
 /*
  * Map verified ID-token claims to the local account and require it to be the

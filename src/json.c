@@ -100,6 +100,41 @@ char *pamory_json_strdup(json_object *obj, const char *key)
     return strdup(s);
 }
 
+/* Overwrite the strings of obj and everything below it, in place. */
+static void wipe_strings(json_object *obj)
+{
+    size_t i, n;
+
+    switch (json_object_get_type(obj)) {
+    case json_type_string:
+        /* json-c owns this buffer; it is writable, only typed const. */
+        explicit_bzero((char *)json_object_get_string(obj), (size_t)json_object_get_string_len(obj));
+        break;
+    case json_type_object: {
+        json_object_object_foreach(obj, key, value) {
+            (void)key;
+            wipe_strings(value);
+        }
+        break;
+    }
+    case json_type_array:
+        n = json_object_array_length(obj);
+        for (i = 0; i < n; i++)
+            wipe_strings(json_object_array_get_idx(obj, i));
+        break;
+    default:
+        break;
+    }
+}
+
+void pamory_json_put_wiped(json_object *obj)
+{
+    if (obj != NULL) {
+        wipe_strings(obj);
+        json_object_put(obj);
+    }
+}
+
 const char *pamory_json_get_str(enum pamory_json_get r)
 {
     switch (r) {

@@ -38,6 +38,13 @@ enum pamory_json_get pamory_json_array(json_object *obj, const char *key, json_o
 /* A heap copy of obj[key] as a string, or NULL if missing, wrong type or out of memory. */
 char *pamory_json_strdup(json_object *obj, const char *key);
 
+/*
+ * Free obj, which the caller holds the only reference to, after overwriting
+ * every string inside it.  For parsed IdP responses that held tokens: json-c
+ * frees without wiping.
+ */
+void pamory_json_put_wiped(json_object *obj);
+
 /* Human words for a getter result, for log lines: "missing", "not a string", ... */
 const char *pamory_json_get_str(enum pamory_json_get r);
 

@@ -5,6 +5,8 @@
 #ifndef PAMORY_DEVICE_H
 #define PAMORY_DEVICE_H
 
+#include <time.h>
+
 #include "context.h"
 #include "discovery.h"
 #include "http.h"
@@ -20,6 +22,7 @@ struct pamory_device_auth {
     char *verification_uri_complete;  /* sanitized; NULL if the IdP sent none */
     long expires_in;                  /* seconds */
     long interval;                    /* seconds, >= 1 */
+    time_t issued_at;                 /* CLOCK_MONOTONIC when the IdP answered */
 };
 
 struct pamory_tokens {
