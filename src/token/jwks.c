@@ -197,18 +197,12 @@ static EVP_PKEY *ec_key(json_object *jwk, const char **crv_out, const char **why
  */
 static int usable(json_object *jwk, const char **why)
 {
-    const char *use;
+    const char *use = NULL;
     const char *dummy;
+    enum pamory_json_get r = pamory_json_string(jwk, "use", &use);
     size_t i;
 
-    switch (pamory_json_string(jwk, "use", &use)) {
-    case PAMORY_JSON_MISSING:
-        break;
-    case PAMORY_JSON_OK:
-        if (strcmp(use, "sig") == 0)
-            break;
-        /* fall through */
-    default:
+    if (r == PAMORY_JSON_WRONG_TYPE || (r == PAMORY_JSON_OK && strcmp(use, "sig") != 0)) {
         *why = "use is not \"sig\"";
         return 0;
     }

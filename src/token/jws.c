@@ -74,7 +74,7 @@ static int parse_header(const char *b64, size_t len, struct pamory_jws *out, con
         return -1;
     }
     out->header = pamory_json_parse_object((const char *)raw, hlen);
-    free(raw);
+    pamory_secret_free_n(raw, hlen + 1);
     if (out->header == NULL) {
         *why = "header is not a JSON object";
         return -1;
