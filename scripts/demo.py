@@ -1,6 +1,7 @@
 """scripts/demo, after the build: start the dev IdP, set up a PAM service
 using pam_ory under pam_wrapper, and run pamtester as alice."""
 import os
+import re
 import subprocess
 import sys
 
@@ -21,7 +22,7 @@ def main():
         print(f"demo: dev IdP at {idp.issuer}; PAM service '{SERVICE}' uses pam_ory; logging in as alice\n")
         if approve:
             result = run_pamtester(pam, SERVICE, "alice", lambda code: print_and_approve(idp, code))
-            sys.stdout.write(result.stderr + result.stdout)
+            print(readable(result.stderr + "\n" + result.stdout))
             rc = result.returncode
         else:
             print("demo: open the URL below in a browser on this machine, log in as 'alice' (any password),")
@@ -34,6 +35,23 @@ def main():
     finally:
         pam.cleanup()
         idp.stop()
+
+
+def readable(text):
+    """pamtester's output without pam_wrapper's chatter; the module's syslog
+    lines (pam_wrapper prints them as "PWRAP_... SYSLOG(n): text") as "syslog: text"."""
+    lines = []
+    for line in text.splitlines():
+        head, sep, tail = line.partition("PWRAP_")
+        if sep:
+            if head.strip():
+                lines.append(head)
+            m = re.search(r"SYSLOG\(\d\): (.*)", tail)
+            if m:
+                lines.append("syslog: " + m.group(1))
+        else:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def print_and_approve(idp, code):

@@ -9,6 +9,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "clock.h"
 #include "account.h"
 #include "auth.h"
 #include "context.h"
@@ -22,14 +23,6 @@
 
 /* pam_set_data key: present when pam_ory authenticated this handle. */
 #define AUTHENTICATED_KEY "pam_ory_authenticated"
-
-static time_t monotonic_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
 
 /*
  * Configuration, user and service for this call.  A configuration problem
@@ -58,7 +51,7 @@ static int begin(pam_handle_t *pamh, int argc, const char **argv, struct pamory_
     if (pam_get_item(pamh, PAM_SERVICE, &service) != PAM_SUCCESS || service == NULL)
         service = "unknown";
     ctx->service = service;
-    ctx->deadline = monotonic_now() + (time_t)ctx->cfg.timeout;
+    ctx->deadline = pamory_monotonic_now() + (time_t)ctx->cfg.timeout;
     return PAM_SUCCESS;
 }
 

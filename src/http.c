@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "http.h"
 #include "secret.h"
 
@@ -94,14 +95,6 @@ void pamory_http_response_free(struct pamory_http_response *resp)
 
 /* -------------------------------------------------------------- requests */
 
-static time_t monotonic_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
-
 /*
  * Seconds this request may take: the per-request cap, shortened so the whole
  * flow still ends by the caller's deadline.  0 means the deadline has passed.
@@ -111,7 +104,7 @@ static long request_budget(const struct pamory_http *http)
     long budget = PAMORY_HTTP_REQUEST_TIMEOUT;
 
     if (http->deadline != 0) {
-        long left = (long)(http->deadline - monotonic_now());
+        long left = (long)(http->deadline - pamory_monotonic_now());
         if (left < budget)
             budget = left;
     }

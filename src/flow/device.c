@@ -12,6 +12,7 @@
 #include <time.h>
 #include <security/pam_modules.h>
 
+#include "clock.h"
 #include "flow/device.h"
 #include "flow/sanitize.h"
 #include "json.h"
@@ -19,14 +20,6 @@
 
 #define DEVICE_GRANT "urn:ietf:params:oauth:grant-type:device_code"
 #define MAX_INTERVAL 60L   /* a server asking for more is broken; the deadline bounds us anyway */
-
-static time_t monotonic_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
 
 /* ------------------------------------------------------------ requests */
 
@@ -172,7 +165,7 @@ int pamory_device_start(struct pamory_ctx *ctx, const struct pamory_http *http,
         pamory_device_auth_free(out);
         return r;
     }
-    out->issued_at = monotonic_now();
+    out->issued_at = pamory_monotonic_now();
     pamory_fingerprint(out->device_code, fp);
     pamory_debug(&ctx->log, "device authorization started: device_code %s, expires in %ld s, interval %ld s",
                  fp, out->expires_in, out->interval);
@@ -324,7 +317,7 @@ int pamory_device_poll(struct pamory_ctx *ctx, const struct pamory_http *http,
     if (ctx->deadline < deadline)
         deadline = ctx->deadline;
     for (;;) {
-        time_t now = monotonic_now();
+        time_t now = pamory_monotonic_now();
 
         if (next < now)
             next = now;
@@ -351,7 +344,7 @@ int pamory_device_poll(struct pamory_ctx *ctx, const struct pamory_http *http,
             unreachable = 0;
             break;
         }
-        next = monotonic_now() + interval;
+        next = pamory_monotonic_now() + interval;
     }
 }
 

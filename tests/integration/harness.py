@@ -72,7 +72,8 @@ class Idp:
     def start(self):
         # A shared key file spares each start the 4096-bit RSA key generation.
         keys = os.path.join(tempfile.gettempdir(), f"pamory-idp-keys-{os.getuid()}.json")
-        env = dict(os.environ, PORT="0", DEVICE_INTERVAL="1", KEYS_FILE=keys, **self.env)
+        env = dict(os.environ, PORT="0", DEVICE_INTERVAL="1", KEYS_FILE=keys)
+        env.update(self.env)
         self.proc = subprocess.Popen(
             ["node", os.path.join(IDP_DIR, "server.mjs")], cwd=IDP_DIR, env=env,
             stdout=subprocess.PIPE, stderr=self.log, text=True, start_new_session=True)
