@@ -83,18 +83,28 @@ static const struct option options[] = {
     { K(admin_token_file), .type = OPT_PATH },
     { K(admin_url), .type = OPT_URL },
     { K(allow_root), .type = OPT_BOOL, .def = "no" },
+    { K(allowed_clients), .type = OPT_STRING },
     { K(ca_file), .type = OPT_PATH },
     { K(cache_dir), .type = OPT_PATH, .def = PAMORY_CACHE_DIR },
     { K(client_auth_method), .type = OPT_ENUM, .words = auth_words },
     { K(client_id), .type = OPT_STRING },
     { K(client_secret_file), .type = OPT_PATH },
+    { K(consent_client), .type = OPT_STRING },
+    { K(consent_max_age), .type = OPT_UNSIGNED, .def = "0", .min = 0, .max = 315360000 },
+    { K(consent_scope), .type = OPT_STRING, .def = "sudo" },
     { K(debug), .type = OPT_BOOL, .def = "no" },
+    { K(introspect), .type = OPT_BOOL, .def = "no" },
     { K(issuer), .type = OPT_URL },
+    { K(jwks_max_stale), .type = OPT_UNSIGNED, .def = "86400", .min = 0, .max = 2592000 },
     { K(map_file), .type = OPT_PATH },
+    { K(max_auth_age), .type = OPT_UNSIGNED, .def = "0", .min = 0, .max = 31536000 },
     { K(mode), .type = OPT_ENUM, .def = "device", .words = mode_words },
     { K(qr), .type = OPT_ENUM, .def = "auto", .words = qr_words },
+    { K(required_acr), .type = OPT_STRING },
+    { K(required_scope), .type = OPT_STRING },
     { K(scope), .type = OPT_STRING, .def = "openid" },
     { K(timeout), .type = OPT_UNSIGNED, .def = "110", .min = 10, .max = 3600 },
+    { K(use_first_pass), .type = OPT_BOOL, .def = "no" },
     { K(username_claim), .type = OPT_STRING, .def = "sub" },
 };
 
@@ -422,13 +432,17 @@ static void load_file(struct loader *ld, const char *path, bool missing_ok)
     free(text);
 }
 
-/* Only a bare "debug" is a word without '='; config= was taken by prescan. */
+/*
+ * A bare word names a yes/no key and means yes ("debug", "use_first_pass"),
+ * as PAM modules' flags traditionally do; config= was taken by prescan.
+ */
 static void parse_arg(struct loader *ld, const char *arg, bool seen[NOPTIONS])
 {
+    const struct option *flag = strchr(arg, '=') == NULL ? find_option(arg) : NULL;
     char *copy, *key, *value;
 
-    if (strcmp(arg, "debug") == 0) {
-        ld->cfg->debug = true;
+    if (flag != NULL && flag->type == OPT_BOOL) {
+        apply(ld, "module argument", arg, "yes", seen);
         return;
     }
     copy = strdup(arg);
@@ -558,16 +572,14 @@ static void check_whole(struct loader *ld)
     }
 }
 
-/* With debug on, one line per key: the effective value after all layers. */
-static void log_effective(struct loader *ld)
+void pamory_config_each(const struct pamory_config *cfg,
+                        void (*fn)(void *arg, const char *key, const char *value), void *arg)
 {
     size_t i;
 
-    pamory_debug(&ld->log, "config file: %s",
-                 ld->cfg->config_file != NULL ? ld->cfg->config_file : "(none)");
     for (i = 0; i < NOPTIONS; i++) {
         const struct option *opt = &options[i];
-        const void *field = field_of(ld->cfg, opt);
+        const void *field = field_of((struct pamory_config *)cfg, opt);
         const char *shown = NULL;
         char num[16];
         int v;
@@ -590,8 +602,23 @@ static void log_effective(struct loader *ld)
             shown = word_name(opt->words, v);
             break;
         }
-        pamory_debug(&ld->log, "config: %s = %s", opt->name, shown != NULL ? shown : "(not set)");
+        fn(arg, opt->name, shown != NULL ? shown : "(not set)");
     }
+}
+
+static void log_key(void *arg, const char *key, const char *value)
+{
+    pamory_debug(arg, "config: %s = %s", key, value);
+}
+
+/* With debug on, one line per key: the effective value after all layers. */
+static void log_effective(struct loader *ld)
+{
+    if (!ld->log.debug)
+        return;
+    pamory_debug(&ld->log, "config file: %s",
+                 ld->cfg->config_file != NULL ? ld->cfg->config_file : "(none)");
+    pamory_config_each(ld->cfg, log_key, &ld->log);
 }
 
 /* Defaults are written as config-file words, so they pass the same checks. */

@@ -54,6 +54,18 @@ struct pamory_config {
     char *cache_dir;           /* default PAMORY_CACHE_DIR */
     bool allow_root;           /* default no */
     bool debug;                /* default no */
+    /* token checks */
+    char *required_scope;      /* scopes the token must carry (token mode, introspection, step-up) */
+    char *allowed_clients;     /* client ids whose tokens count (token mode, introspection) */
+    bool introspect;           /* device mode: also introspect the fresh access token */
+    unsigned jwks_max_stale;   /* seconds a cached JWKS/discovery may stand in; default 86400 */
+    unsigned max_auth_age;     /* seconds since auth_time; 0 = no check */
+    char *required_acr;        /* acceptable acr values; unset = no check */
+    bool use_first_pass;       /* token mode: take PAM_AUTHTOK from an earlier module */
+    /* consent mode */
+    char *consent_client;      /* default: client_id */
+    char *consent_scope;       /* default "sudo" */
+    unsigned consent_max_age;  /* seconds since the consent was given; 0 = no check */
     char *config_file;         /* the file that was read (or attempted) */
 };
 
@@ -66,6 +78,14 @@ struct pamory_config {
  */
 int pamory_config_load(const struct pamory_log *log, int argc, const char **argv,
                        struct pamory_config *cfg);
+
+/*
+ * Call fn once per key, in key order, with the effective value as it would
+ * be written in the config file ("(not set)" for an unset one).  There are
+ * no secrets in a configuration, so nothing needs masking.
+ */
+void pamory_config_each(const struct pamory_config *cfg,
+                        void (*fn)(void *arg, const char *key, const char *value), void *arg);
 
 /* Release everything cfg owns; cfg may be partly filled. */
 void pamory_config_free(struct pamory_config *cfg);

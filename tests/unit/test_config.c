@@ -286,7 +286,7 @@ static void test_debug(void **state)
     assert_non_null(strstr(log, "config: issuer = https://auth.example.com/\n"));
     assert_non_null(strstr(log, "config: ca_file = (not set)\n"));
     assert_non_null(strstr(log, f->conf));
-    assert_int_equal(count_lines(log), 17);
+    assert_int_equal(count_lines(log), 27);   /* the file line and 26 keys */
     free(log);
     pamory_config_free(&cfg);
 
@@ -556,6 +556,24 @@ static void test_config_only_as_argument(void **state)
                    "line 3: config: only valid as a module argument", NULL);
 }
 
+/* A bare word naming a yes/no key turns it on, like "debug". */
+static void test_bare_flags(void **state)
+{
+    struct fixture *f = *state;
+    struct pamory_config cfg;
+    char *log;
+
+    write_file(f->conf, BASE, 0644);
+    assert_int_equal(LOAD(&cfg, &log, f->config_arg, "use_first_pass", "introspect"), 0);
+    assert_true(cfg.use_first_pass);
+    assert_true(cfg.introspect);
+    assert_false(cfg.allow_root);
+    assert_int_equal(cfg.jwks_max_stale, 86400);
+    assert_string_equal(cfg.consent_scope, "sudo");
+    free(log);
+    pamory_config_free(&cfg);
+}
+
 static void test_bad_arguments(void **state)
 {
     struct fixture *f = *state;
@@ -563,9 +581,9 @@ static void test_bad_arguments(void **state)
     char *log;
 
     write_file(f->conf, BASE, 0644);
-    assert_int_equal(LOAD(&cfg, &log, f->config_arg, "use_first_pass", "timeout=", "qr=big"), -1);
+    assert_int_equal(LOAD(&cfg, &log, f->config_arg, "try_first_pass", "timeout=", "qr=big"), -1);
     assert_int_equal(count_lines(log), 3);
-    assert_non_null(strstr(log, "module argument \"use_first_pass\": expected key=value"));
+    assert_non_null(strstr(log, "module argument \"try_first_pass\": expected key=value"));
     assert_non_null(strstr(log, "module argument: timeout: empty value"));
     assert_non_null(strstr(log, "module argument: qr: \"big\""));
     free(log);
@@ -832,6 +850,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inline_secret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_auth_contradictions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_only_as_argument, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bare_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reports_every_problem, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsafe_config_file, setup, teardown),
