@@ -3,6 +3,7 @@
  * being logged in to, and root only when the administrator said so.
  */
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <security/pam_modules.h>
@@ -46,25 +47,22 @@ static int two_fields(char *line, char **first, char **second)
     return *first != NULL && *second != NULL && strtok_r(NULL, blanks, &save) == NULL;
 }
 
-int pamory_map_allows(const struct pamory_log *log, const char *path, const char *map_text,
-                      const char *claim_value, const char *local_user)
+int pamory_map_each(const struct pamory_log *log, const char *path, const char *text,
+                    int (*fn)(void *arg, int lineno, const char *claim, const char *user),
+                    void *arg)
 {
-    char *copy = strdup(map_text), *line, *save = NULL, *claim, *user;
+    char *copy = strdup(text), *line, *next, *claim, *user;
     int lineno = 0, r = 0;
 
     if (copy == NULL) {
         pamory_err(log, "out of memory");
         return -1;
     }
-    /*
-     * Walk lines by hand (strtok_r would skip blank lines and break line
-     * numbers), all of them: a malformed line anywhere makes the whole file
-     * untrustworthy, even after a match.
-     */
-    for (line = copy; line != NULL && r >= 0; line = save) {
-        save = strchr(line, '\n');
-        if (save != NULL)
-            *save++ = '\0';
+    /* Walk lines by hand: strtok_r would skip blank lines and break line numbers. */
+    for (line = copy; line != NULL; line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
         lineno++;
         line += strspn(line, " \t\r");
         if (*line == '\0' || *line == '#')
@@ -72,12 +70,44 @@ int pamory_map_allows(const struct pamory_log *log, const char *path, const char
         if (!two_fields(line, &claim, &user)) {
             pamory_err(log, "%s line %d: expected \"<claim value> <local user>\"", path, lineno);
             r = -1;
-        } else if (strcmp(claim, claim_value) == 0 && strcmp(user, local_user) == 0) {
-            r = 1;
+        } else {
+            int stop = fn(arg, lineno, claim, user);
+
+            if (stop < 0) {
+                r = stop;
+                break;
+            }
         }
     }
     free(copy);
     return r;
+}
+
+/* The pair pamory_map_allows looks for, and whether it was seen. */
+struct wanted_pair {
+    const char *claim;
+    const char *user;
+    bool found;
+};
+
+static int match_pair(void *arg, int lineno, const char *claim, const char *user)
+{
+    struct wanted_pair *want = arg;
+
+    (void)lineno;
+    if (strcmp(claim, want->claim) == 0 && strcmp(user, want->user) == 0)
+        want->found = true;
+    return 0;   /* read on: a malformed line further down still fails the file */
+}
+
+int pamory_map_allows(const struct pamory_log *log, const char *path, const char *map_text,
+                      const char *claim_value, const char *local_user)
+{
+    struct wanted_pair want = { claim_value, local_user, false };
+
+    if (pamory_map_each(log, path, map_text, match_pair, &want) != 0)
+        return -1;
+    return want.found ? 1 : 0;
 }
 
 /* Is claim_value allowed to be ctx->user according to map_file? */

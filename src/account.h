@@ -16,12 +16,25 @@
 int pamory_account_precheck(struct pamory_ctx *ctx);
 
 /*
- * Does a map file's text hold the line "<claim value> <local user>"?  Lines
- * are two fields separated by blanks; '#' comment lines and blank lines are
- * ignored.  One claim value may map to several local users (one person, two
- * accounts), so the question is about this pair.  Returns 1 when mapped, 0
- * when not, -1 after logging the first malformed line (by its number).
- * path is only used in log lines.
+ * The one map-file parser.  Lines are "<claim value> <local user>": two
+ * fields separated by blanks; '#' comment lines and blank lines are ignored.
+ * Calls fn(arg, lineno, claim, user) for every well-formed line, in order,
+ * and logs every malformed line (by its number; path is only used in log
+ * lines).  Every line is visited even after a malformed one, so a tool can
+ * report them all.  fn returns 0 to go on; a negative value stops the walk
+ * and is returned.  Otherwise returns 0, or -1 if any line was malformed
+ * (or memory ran out).
+ */
+int pamory_map_each(const struct pamory_log *log, const char *path, const char *text,
+                    int (*fn)(void *arg, int lineno, const char *claim, const char *user),
+                    void *arg);
+
+/*
+ * Does a map file's text hold the line "<claim value> <local user>"?  One
+ * claim value may map to several local users (one person, two accounts), so
+ * the question is about this pair.  Returns 1 when mapped, 0 when not, -1
+ * after logging the malformed lines (pamory_map_each): a malformed line
+ * anywhere makes the whole file untrustworthy, even after a match.
  */
 int pamory_map_allows(const struct pamory_log *log, const char *path, const char *map_text,
                       const char *claim_value, const char *local_user);

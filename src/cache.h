@@ -5,11 +5,12 @@
  *
  * Safety: cache_dir is created 0700 if missing and must be owned by root (or
  * the process's own uid) with no access for group or others; entries are
- * 0600 files of that owner, written atomically (temporary file + rename).
- * An entry that is unsafe, corrupt, or names another URL is ignored and
- * replaced, never trusted.  When cache_dir itself is unsafe or cannot be
- * created, the cache is not used at all (one log line) and every request
- * goes to the IdP.
+ * 0600 files of the process's own uid, written atomically (temporary file +
+ * rename).  An entry that is unsafe, corrupt, or names another URL is
+ * ignored and replaced, never trusted.  When cache_dir itself is unsafe or
+ * cannot be created, the cache is not used at all (one log line) and every
+ * request goes to the IdP, as with dir == NULL; REFRESH is then no
+ * different from USE.
  *
  * Freshness: an entry is fresh for the response's Cache-Control max-age
  * (capped at a day), or PAMORY_CACHE_DEFAULT_TTL without one.  A stale entry
@@ -44,9 +45,9 @@ enum pamory_cache_mode {
 };
 
 /*
- * GET url through the cache.  On success returns 0 and *body/*len hold the
+ * GET url through the cache.  On success returns 0 and *body and *len hold the
  * document (heap, NUL-terminated; the caller frees it).  *fetched (may be
- * NULL) is set to true when this call made a request.  Returns -1 after
+ * NULL) is set to true when this call made a request, answered or not.  Returns -1 after
  * logging when there is neither a usable answer from the IdP (HTTP 200) nor
  * an entry within max_stale.  A non-200 answer is an error, never cached.
  */

@@ -17,11 +17,12 @@
 #include "config.h"
 #include "http.h"
 #include "safe_file.h"
+#include "words.h"
 
 enum opt_type {
     OPT_STRING,
     OPT_PATH,       /* a string that must be an absolute path */
-    OPT_URL,        /* a string that must pass pamory_http_url_allowed() */
+    OPT_URL,        /* a string that must pass pamory_url_allowed() */
     OPT_BOOL,
     OPT_UNSIGNED,   /* range-checked against min..max */
     OPT_ENUM        /* one of words[] */
@@ -287,7 +288,7 @@ static int set_value(const struct option *opt, struct pamory_config *cfg,
         }
         break;
     case OPT_URL:
-        if (!pamory_http_url_allowed(value)) {
+        if (!pamory_url_allowed(value)) {
             snprintf(why, WHY_LEN, "\"%s\" must be an https:// URL "
                      "(http:// only to a loopback address)", value);
             return -1;
@@ -523,18 +524,6 @@ static bool unset(const struct loader *ld, const char *key)
     return *(char *const *)field_of(ld->cfg, opt) == NULL && !ld->rejected[opt - options];
 }
 
-/* Is word one of the space-separated words of list? */
-static bool has_word(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    const char *p;
-
-    for (p = list; (p = strstr(p, word)) != NULL; p += n)
-        if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-            return true;
-    return false;
-}
-
 /*
  * Everything the file and arguments cannot catch one value at a time.  Not
  * run when the file could not be read: its refusal is the one problem then.
@@ -566,7 +555,7 @@ static void check_whole(struct loader *ld)
         ld->errors++;
     }
     /* Without openid there is no ID token, and without one nobody can log in. */
-    if (cfg->scope != NULL && !has_word(cfg->scope, "openid")) {
+    if (cfg->scope != NULL && !pamory_word_in(cfg->scope, "openid", 6)) {
         pamory_err(&ld->log, "%s and module arguments: scope: \"%s\" must include openid", src, cfg->scope);
         ld->errors++;
     }

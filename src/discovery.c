@@ -1,4 +1,4 @@
-/* OIDC discovery: fetch, check the issuer, keep the endpoints we use. */
+/* OIDC discovery: fetch (through the cache), check the issuer, keep the endpoints we use. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,7 @@ static int take_endpoint(const struct pamory_log *log, json_object *doc, const c
         pamory_err(log, "discovery document: \"%s\" is %s", key, pamory_json_get_str(r));
         return -1;
     }
-    if (!pamory_http_url_allowed(url)) {
+    if (!pamory_url_allowed(url)) {
         pamory_err(log, "discovery document: \"%s\" is not an https URL (or http to loopback)", key);
         return -1;
     }
@@ -96,25 +96,20 @@ int pamory_discovery_parse(const struct pamory_log *log, const char *json, size_
     return r;
 }
 
-/* "<issuer>/.well-known/openid-configuration", without doubling a trailing slash. */
-static char *discovery_url(const char *issuer)
-{
-    size_t n = strlen(issuer);
-    char *url;
 
-    while (n > 0 && issuer[n - 1] == '/')
-        n--;
-    url = malloc(n + sizeof(WELL_KNOWN));
-    if (url != NULL)
-        snprintf(url, n + sizeof(WELL_KNOWN), "%.*s%s", (int)n, issuer, WELL_KNOWN);
-    return url;
-}
-
-int pamory_discovery_fetch(const struct pamory_http *http, const char *issuer,
-                           struct pamory_discovery *out)
+/*
+ * The document through the cache, parsed.  A cached copy that no longer
+ * passes (say the IdP briefly served a wrong issuer and has been fixed) gets
+ * one refresh, rate-limited by the cache, rather than failing every login
+ * until it expires.
+ */
+int pamory_discovery_fetch(const struct pamory_http *http, const struct pamory_cache *cache,
+                           const char *issuer, struct pamory_discovery *out)
 {
-    struct pamory_http_response resp;
-    char *url = discovery_url(issuer);
+    char *url = pamory_url_join(issuer, WELL_KNOWN);
+    char *doc = NULL;
+    size_t len = 0;
+    bool fetched = false;
     int r = PAM_AUTHINFO_UNAVAIL;
 
     memset(out, 0, sizeof(*out));
@@ -122,13 +117,18 @@ int pamory_discovery_fetch(const struct pamory_http *http, const char *issuer,
         pamory_err(http->log, "out of memory");
         return PAM_BUF_ERR;
     }
-    if (pamory_http_get(http, url, &resp) == 0) {
-        if (resp.status != 200)
-            pamory_err(http->log, "issuer %s: discovery answered HTTP %ld", issuer, resp.status);
-        else if (pamory_discovery_parse(http->log, resp.body, resp.len, issuer, out) == 0)
+    if (pamory_cached_get(http, cache, url, PAMORY_CACHE_USE, &doc, &len, &fetched) == 0) {
+        if (pamory_discovery_parse(http->log, doc, len, issuer, out) == 0)
             r = PAM_SUCCESS;
+        else if (!fetched) {
+            free(doc);
+            doc = NULL;
+            if (pamory_cached_get(http, cache, url, PAMORY_CACHE_REFRESH, &doc, &len, NULL) == 0 &&
+                pamory_discovery_parse(http->log, doc, len, issuer, out) == 0)
+                r = PAM_SUCCESS;
+        }
     }
-    pamory_http_response_free(&resp);
+    free(doc);
     free(url);
     return r;
 }

@@ -8,6 +8,7 @@
 #define PAMORY_DISCOVERY_H
 
 #include <stddef.h>
+#include "cache.h"
 #include "http.h"
 #include "log.h"
 
@@ -29,12 +30,15 @@ int pamory_discovery_parse(const struct pamory_log *log, const char *json, size_
                            const char *expected_issuer, struct pamory_discovery *out);
 
 /*
- * Fetch and parse the issuer's discovery document.  Returns PAM_SUCCESS,
- * PAM_AUTHINFO_UNAVAIL when the IdP cannot be reached or answers with an
- * error status, or PAM_AUTHINFO_UNAVAIL after logging a bad document.
+ * The issuer's discovery document, through the cache (a fresh entry answers
+ * without a request; a stale one may stand in while the IdP is down), and
+ * parsed, with the issuer checked, every time, cached or not.  Returns
+ * PAM_SUCCESS; PAM_AUTHINFO_UNAVAIL when there is no document (the IdP
+ * cannot be reached or answers with an error status, and no entry may stand
+ * in) or after logging a bad one; PAM_BUF_ERR when out of memory.
  */
-int pamory_discovery_fetch(const struct pamory_http *http, const char *issuer,
-                           struct pamory_discovery *out);
+int pamory_discovery_fetch(const struct pamory_http *http, const struct pamory_cache *cache,
+                           const char *issuer, struct pamory_discovery *out);
 
 void pamory_discovery_free(struct pamory_discovery *d);
 

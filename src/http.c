@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,42 +16,8 @@
 
 #include "clock.h"
 #include "http.h"
+#include "url.h"
 #include "secret.h"
-
-/* ------------------------------------------------------------------ URLs */
-
-/* Is host (as libcurl returns it, IPv6 in brackets) a loopback address? */
-static int host_is_loopback(const char *host)
-{
-    struct in_addr v4;
-
-    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
-        return 1;
-    return inet_pton(AF_INET, host, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
-}
-
-int pamory_http_url_allowed(const char *url)
-{
-    CURLU *u;
-    char *scheme = NULL, *host = NULL;
-    int ok = 0;
-
-    if (url == NULL || (u = curl_url()) == NULL)
-        return 0;
-    /* Only absolute http(s) URLs, parsed the way libcurl itself will parse them. */
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-        if (strcmp(scheme, "https") == 0)
-            ok = 1;
-        else if (strcmp(scheme, "http") == 0)
-            ok = host_is_loopback(host);
-    }
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
-    return ok;
-}
 
 /* -------------------------------------------------------------- responses */
 
@@ -83,6 +50,86 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
+/* A delta-seconds value (RFC 9111 1.2.2): digits only, huge ones clamped; -1 if malformed. */
+static long delta_seconds(const char *s)
+{
+    long v = 0;
+
+    if (*s == '\0')
+        return -1;
+    for (; *s != '\0'; s++) {
+        if (!isdigit((unsigned char)*s))
+            return -1;
+        v = v > (LONG_MAX - 9) / 10 ? LONG_MAX : v * 10 + (*s - '0');
+    }
+    return v;
+}
+
+/*
+ * The freshness one Cache-Control value grants (RFC 9111 5.2.2): max-age=N,
+ * or 0 for no-store and no-cache.  Across directives and repeated headers
+ * the most cautious one wins, so a no-store is never outvoted by a max-age.
+ */
+static void cache_control(const char *value, size_t len, struct pamory_http_response *resp)
+{
+    char buf[1024], *dir, *save = NULL;
+    long v;
+
+    if (len >= sizeof(buf))
+        return;   /* no IdP sends such a header; better ignored than read cut short */
+    memcpy(buf, value, len);
+    buf[len] = '\0';
+    for (dir = strtok_r(buf, ", \t\r\n", &save); dir != NULL; dir = strtok_r(NULL, ", \t\r\n", &save)) {
+        if (strcasecmp(dir, "no-store") == 0 || strcasecmp(dir, "no-cache") == 0)
+            v = 0;
+        else if (strncasecmp(dir, "max-age=", 8) == 0)
+            v = delta_seconds(dir + 8);
+        else
+            continue;
+        if (v >= 0 && (resp->max_age < 0 || v < resp->max_age))
+            resp->max_age = v;
+    }
+}
+
+/* Append one Link header's value (several Link headers make one comma-separated list). */
+static int add_link(struct pamory_http_response *resp, const char *value, size_t len)
+{
+    char *joined = NULL;
+
+    while (len > 0 && (value[len - 1] == '\r' || value[len - 1] == '\n'))
+        len--;
+    if (asprintf(&joined, "%s%s%.*s", resp->link ? resp->link : "", resp->link ? "," : "",
+                 (int)len, value) < 0)
+        return -1;
+    free(resp->link);
+    resp->link = joined;
+    return 0;
+}
+
+/*
+ * libcurl header callback: Cache-Control (for the cache) and Link (for
+ * Hydra's pagination) matter to us.  A status line
+ * starts a new response (after a 100 Continue, say), so it forgets what the
+ * previous one said.
+ */
+static size_t collect_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+    static const char name[] = "Cache-Control:";
+    struct pamory_http_response *resp = userp;
+    size_t n = size * nmemb;
+
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        resp->max_age = -1;
+        free(resp->link);
+        resp->link = NULL;
+    } else if (n >= sizeof(name) - 1 && strncasecmp(data, name, sizeof(name) - 1) == 0) {
+        cache_control(data + sizeof(name) - 1, n - (sizeof(name) - 1), resp);
+    } else if (n > 5 && strncasecmp(data, "Link:", 5) == 0 && add_link(resp, data + 5, n - 5) != 0) {
+        return 0;   /* out of memory: abort rather than lose a page */
+    }
+    return n;
+}
+
 void pamory_http_response_free(struct pamory_http_response *resp)
 {
     if (resp == NULL)
@@ -91,6 +138,9 @@ void pamory_http_response_free(struct pamory_http_response *resp)
     resp->body = NULL;
     resp->len = 0;
     resp->status = 0;
+    resp->max_age = -1;
+    free(resp->link);
+    resp->link = NULL;
 }
 
 /* -------------------------------------------------------------- requests */
@@ -133,6 +183,8 @@ static CURLcode harden(CURL *curl, const struct pamory_http *http, long budget,
     SET(CURLOPT_USERAGENT, "pam_ory/" PACKAGE_VERSION);
     SET(CURLOPT_WRITEFUNCTION, collect);
     SET(CURLOPT_WRITEDATA, resp);
+    SET(CURLOPT_HEADERFUNCTION, collect_header);
+    SET(CURLOPT_HEADERDATA, resp);
 #undef SET
     return rc;
 }
@@ -161,7 +213,7 @@ static int request(const struct pamory_http *http, CURL *curl, const char *url,
     CURLcode rc;
 
     url_origin(url, origin, sizeof(origin));
-    if (!pamory_http_url_allowed(url)) {
+    if (!pamory_url_allowed(url)) {
         pamory_err(http->log, "refusing to contact %s: only https (or http to a loopback address) is allowed",
                    origin);
         return -1;
@@ -200,24 +252,6 @@ static CURL *new_handle(const struct pamory_http *http)
         return NULL;
     }
     return curl;
-}
-
-int pamory_http_get(const struct pamory_http *http, const char *url,
-                    struct pamory_http_response *resp)
-{
-    struct curl_slist *headers;
-    CURL *curl;
-    int r = -1;
-
-    memset(resp, 0, sizeof(*resp));
-    if ((curl = new_handle(http)) == NULL)
-        return -1;
-    headers = curl_slist_append(NULL, "Accept: application/json");
-    if (headers != NULL)
-        r = request(http, curl, url, headers, resp);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    return r;
 }
 
 /* ----------------------------------------------------------- form posts */
@@ -296,16 +330,33 @@ static void free_headers(struct curl_slist *headers)
     curl_slist_free_all(headers);
 }
 
-/* The request headers for a form post: JSON accepted, and Basic auth if given. */
-static struct curl_slist *form_headers(CURL *curl, const struct pamory_basic_auth *basic)
+/*
+ * "Authorization: Bearer <token>".  A CR or LF in the token would smuggle in
+ * another header, so such a token is refused (NULL), as is out of memory.
+ */
+static char *bearer_header(const char *token)
+{
+    static const char prefix[] = "Authorization: Bearer ";
+    size_t len = sizeof(prefix) + strlen(token);
+    char *header;
+
+    if (strpbrk(token, "\r\n") != NULL || (header = malloc(len)) == NULL)
+        return NULL;
+    snprintf(header, len, "%s%s", prefix, token);
+    return header;
+}
+
+/* The request headers: JSON accepted, and Basic or Bearer auth if given. */
+static struct curl_slist *request_headers(CURL *curl, const struct pamory_basic_auth *basic,
+                                       const char *bearer)
 {
     struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
     struct curl_slist *more;
     char *auth;
 
-    if (headers == NULL || basic == NULL)
+    if (headers == NULL || (basic == NULL && bearer == NULL))
         return headers;
-    auth = basic_header(curl, basic);
+    auth = basic != NULL ? basic_header(curl, basic) : bearer_header(bearer);
     more = auth != NULL ? curl_slist_append(headers, auth) : NULL;
     pamory_secret_free(auth);
     if (more == NULL) {
@@ -315,9 +366,35 @@ static struct curl_slist *form_headers(CURL *curl, const struct pamory_basic_aut
     return more;
 }
 
+int pamory_http_get_bearer(const struct pamory_http *http, const char *url, const char *bearer,
+                           struct pamory_http_response *resp)
+{
+    struct curl_slist *headers;
+    CURL *curl;
+    int r = -1;
+
+    memset(resp, 0, sizeof(*resp));
+    resp->max_age = -1;
+    if ((curl = new_handle(http)) == NULL)
+        return -1;
+    if ((headers = request_headers(curl, NULL, bearer)) != NULL)
+        r = request(http, curl, url, headers, resp);
+    else
+        pamory_err(http->log, "out of memory building a request");
+    free_headers(headers);
+    curl_easy_cleanup(curl);
+    return r;
+}
+
+int pamory_http_get(const struct pamory_http *http, const char *url,
+                    struct pamory_http_response *resp)
+{
+    return pamory_http_get_bearer(http, url, NULL, resp);
+}
+
 int pamory_http_post_form(const struct pamory_http *http, const char *url,
                           const struct pamory_form_field *fields, size_t nfields,
-                          const struct pamory_basic_auth *basic,
+                          const struct pamory_basic_auth *basic, const char *bearer,
                           struct pamory_http_response *resp)
 {
     struct curl_slist *headers = NULL;
@@ -327,19 +404,24 @@ int pamory_http_post_form(const struct pamory_http *http, const char *url,
     int r = -1, built = 1;
 
     memset(resp, 0, sizeof(*resp));
+    resp->max_age = -1;
+    if (basic != NULL && bearer != NULL) {
+        pamory_err(http->log, "internal error: a request with both Basic and Bearer authentication");
+        return -1;
+    }
     if ((curl = new_handle(http)) == NULL)
         return -1;
     for (i = 0; i < nfields && built; i++)
         built = append_field(curl, &body, &len, &fields[i]) == 0;
     if (built)
-        built = (headers = form_headers(curl, basic)) != NULL;
+        built = (headers = request_headers(curl, basic, bearer)) != NULL;
     if (built)
         built = curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body != NULL ? body : "") == CURLE_OK &&
                 curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) == CURLE_OK;
     if (built)
         r = request(http, curl, url, headers, resp);
     else
-        pamory_err(http->log, "out of memory building a request");
+        pamory_err(http->log, "cannot build the request: out of memory, or a line break in a bearer token");
     free_headers(headers);
     curl_easy_cleanup(curl);
     pamory_secret_free_n(body, len + 1);

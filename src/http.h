@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <time.h>
 #include "log.h"
+#include "url.h"
 
 #define PAMORY_HTTP_MAX_BODY (1024 * 1024)
 #define PAMORY_HTTP_CONNECT_TIMEOUT 5L   /* seconds */
@@ -29,6 +30,9 @@ struct pamory_http_response {
     long status;    /* HTTP status code */
     char *body;     /* NUL-terminated, wiped on free */
     size_t len;
+    long max_age;   /* Cache-Control max-age in seconds; 0 for no-store or no-cache;
+                       -1 when the response says nothing */
+    char *link;     /* the Link header (RFC 8288; Hydra's pagination), or NULL */
 };
 
 /* One form field of an application/x-www-form-urlencoded body. */
@@ -43,9 +47,6 @@ struct pamory_basic_auth {
     const char *password;
 };
 
-/* Is url https://, or http:// to a loopback host?  Logs nothing. */
-int pamory_http_url_allowed(const char *url);
-
 /*
  * GET url.  Returns 0 when a response arrived (any status; see resp->status),
  * or -1 after logging one line when it did not (refused URL, connect failure,
@@ -54,10 +55,18 @@ int pamory_http_url_allowed(const char *url);
 int pamory_http_get(const struct pamory_http *http, const char *url,
                     struct pamory_http_response *resp);
 
-/* POST a url-encoded form.  basic may be NULL.  Same contract as GET. */
+/* GET with "Authorization: Bearer <bearer>" (the admin API's key); bearer may be NULL. */
+int pamory_http_get_bearer(const struct pamory_http *http, const char *url, const char *bearer,
+                           struct pamory_http_response *resp);
+
+/*
+ * POST a url-encoded form.  At most one of basic and bearer (sent as
+ * "Authorization: Bearer <bearer>", e.g. an Ory Network API key) may be
+ * non-NULL.  Same contract as GET.
+ */
 int pamory_http_post_form(const struct pamory_http *http, const char *url,
                           const struct pamory_form_field *fields, size_t nfields,
-                          const struct pamory_basic_auth *basic,
+                          const struct pamory_basic_auth *basic, const char *bearer,
                           struct pamory_http_response *resp);
 
 void pamory_http_response_free(struct pamory_http_response *resp);

@@ -174,3 +174,11 @@ int pamory_read_secret(const struct pamory_log *log, const char *path, char **se
     *secret = buf;
     return 0;
 }
+
+int pamory_read_optional_secret(const struct pamory_log *log, const char *path, char **secret)
+{
+    *secret = NULL;
+    if (path == NULL || path[0] == '\0')
+        return 0;
+    return pamory_read_secret(log, path, secret);
+}

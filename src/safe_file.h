@@ -42,4 +42,7 @@ int pamory_read_file(const struct pamory_log *log, const char *path,
  */
 int pamory_read_secret(const struct pamory_log *log, const char *path, char **secret);
 
+/* Like pamory_read_secret, but a NULL or empty path is no secret: 0 with *secret NULL. */
+int pamory_read_optional_secret(const struct pamory_log *log, const char *path, char **secret);
+
 #endif

@@ -23,11 +23,8 @@
 
 /* ------------------------------------------------------------ requests */
 
-/*
- * POST form fields plus the client's authentication.  Returns what
- * pamory_http_post_form returns.
- */
-static int post_as_client(const struct pamory_http *http, const char *url,
+/* Shared (device.h): the introspection request authenticates the same way. */
+int pamory_post_as_client(const struct pamory_http *http, const char *url,
                           const struct pamory_client *client,
                           struct pamory_form_field *fields, size_t n,
                           struct pamory_http_response *resp)
@@ -39,7 +36,7 @@ static int post_as_client(const struct pamory_http *http, const char *url,
     if (client->method == PAMORY_CLIENT_AUTH_POST)
         fields[n++] = (struct pamory_form_field){ "client_secret", client->secret };
     return pamory_http_post_form(http, url, fields, n,
-                                 client->method == PAMORY_CLIENT_AUTH_BASIC ? &basic : NULL, resp);
+                                 client->method == PAMORY_CLIENT_AUTH_BASIC ? &basic : NULL, NULL, resp);
 }
 
 /* The OAuth error of a response body ("error"), or NULL; description sanitized for logs. */
@@ -86,12 +83,12 @@ static int parse_device_auth(json_object *body, struct pamory_device_auth *out, 
         return -1;
     *bad = "verification_uri";
     if (take_display(body, "verification_uri", 1, &out->verification_uri) != 0 ||
-        !pamory_http_url_allowed(out->verification_uri))
+        !pamory_url_allowed(out->verification_uri))
         return -1;
     *bad = "verification_uri_complete";
     if (take_display(body, "verification_uri_complete", 0, &out->verification_uri_complete) != 0)
         return -1;
-    if (out->verification_uri_complete != NULL && !pamory_http_url_allowed(out->verification_uri_complete)) {
+    if (out->verification_uri_complete != NULL && !pamory_url_allowed(out->verification_uri_complete)) {
         free(out->verification_uri_complete);   /* not fatal: we just show no QR code */
         out->verification_uri_complete = NULL;
     }
@@ -148,7 +145,7 @@ int pamory_device_start(struct pamory_ctx *ctx, const struct pamory_http *http,
         pamory_err(&ctx->log, "issuer %s advertises no device_authorization_endpoint", ctx->cfg.issuer);
         return PAM_AUTHINFO_UNAVAIL;
     }
-    if (post_as_client(http, disc->device_authorization_endpoint, client, fields, 1, &resp) != 0)
+    if (pamory_post_as_client(http, disc->device_authorization_endpoint, client, fields, 1, &resp) != 0)
         return PAM_AUTHINFO_UNAVAIL;
     if (resp.status != 200) {
         r = device_auth_refused(ctx, &resp);
@@ -261,7 +258,7 @@ static enum poll_result poll_once(struct pamory_ctx *ctx, const struct pamory_ht
     enum poll_result result;
     json_object *body;
 
-    if (post_as_client(http, disc->token_endpoint, client, fields, 2, &resp) != 0)
+    if (pamory_post_as_client(http, disc->token_endpoint, client, fields, 2, &resp) != 0)
         return POLL_UNREACHABLE;
     body = pamory_json_parse_object(resp.body, resp.len);
     if (resp.status == 200 && body != NULL) {

@@ -45,6 +45,17 @@ struct pamory_client {
 };
 
 /*
+ * POST fields[0..n) plus the client's authentication: client_id in the body,
+ * and the secret in HTTP Basic or in the body as the client's method says.
+ * fields must have room for two more entries.  Returns what
+ * pamory_http_post_form returns.
+ */
+int pamory_post_as_client(const struct pamory_http *http, const char *url,
+                          const struct pamory_client *client,
+                          struct pamory_form_field *fields, size_t n,
+                          struct pamory_http_response *resp);
+
+/*
  * Start a device authorization.  Returns PAM_SUCCESS; PAM_AUTHINFO_UNAVAIL if
  * the IdP cannot be reached or fails (5xx); PAM_SERVICE_ERR if it refuses our
  * client or scope (invalid_client, invalid_scope, unauthorized_client, ...),

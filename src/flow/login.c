@@ -69,7 +69,8 @@ static int show_prompt(struct pamory_ctx *ctx, const struct pamory_device_auth *
         pamory_err(&ctx->log, "out of memory");
         return PAM_BUF_ERR;
     }
-    r = pam_prompt(ctx->log.pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s", text);
+    /* The leading newline keeps the "(user@host) " that ssh puts before a prompt on a line of its own. */
+    r = pam_prompt(ctx->log.pamh, PAM_PROMPT_ECHO_OFF, &answer, "\n%s", text);
     free(text);
     pamory_secret_free(answer);
     if (r != PAM_SUCCESS) {
@@ -89,8 +90,12 @@ int pamory_device_login(struct pamory_ctx *ctx, const struct pamory_http *http,
 
     memset(tokens, 0, sizeof(*tokens));
     r = pamory_device_start(ctx, http, disc, client, &auth);
-    if (r == PAM_SUCCESS)
+    if (r == PAM_SUCCESS) {
+        /* If sshd's LoginGraceTime ends the login, this line is the only trace of it. */
+        pamory_info(&ctx->log, "device flow started for %s%s%s: waiting for approval", ctx->user,
+                    remote_host(ctx) ? " from " : "", remote_host(ctx) ? remote_host(ctx) : "");
         r = show_prompt(ctx, &auth);
+    }
     if (r == PAM_SUCCESS)
         r = pamory_device_poll(ctx, http, disc, client, &auth, tokens);
     pamory_device_auth_free(&auth);

@@ -4,6 +4,7 @@
 // front of oidc-provider's router (provider.use) and either rewrite the request before oidc-provider
 // sees it, or its response afterwards.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { JwtAccessTokens } from './access-token-jwt.mjs';
 import { hydraIdToken } from './id-token.mjs';
 import { generateUserCode, keyForSubmittedCode, storageKey } from './user-codes.mjs';
 import {
@@ -83,9 +84,14 @@ async function hydraResponses(ctx, next) {
 // `ory_at_<key>.<signature>`, `ory_rt_…`, `ory_dc_…` (HMAC tokens with a prefix). oidc-provider's are
 // bare random ids. We wrap them on the way out (id + "." + HMAC of it) and unwrap them on the way in,
 // so the module sees Hydra-shaped values and must treat them as opaque. A value whose HMAC does not
-// match is passed on unchanged, and oidc-provider then doesn't know it.
+// match is passed on unchanged, and oidc-provider then doesn't know it. Values that are not ory_*
+// tokens go to the JWT access tokens (access-token-jwt.mjs), which map theirs back the same way.
 class OpaqueTokens {
   #secret = randomBytes(32);
+
+  constructor(jwtAccessTokens) {
+    this.jwt = jwtAccessTokens;
+  }
 
   #mac(kind, id) {
     return createHmac('sha256', this.#secret).update(`${kind}:${id}`).digest('base64url');
@@ -97,7 +103,7 @@ class OpaqueTokens {
 
   unwrap(value) {
     const m = /^ory_(at|rt|dc)_([\w-]+)\.([\w-]+)$/.exec(value ?? '');
-    if (!m) return value;
+    if (!m) return this.jwt.unwrap(value);
     const expected = Buffer.from(this.#mac(m[1], m[2]));
     const got = Buffer.from(m[3]);
     return got.length === expected.length && timingSafeEqual(got, expected) ? m[2] : value;
@@ -111,10 +117,13 @@ class OpaqueTokens {
 // ---------------------------------------------------------------------------------------------------
 // Discovery (hydra-api.md §4, §9.1): Hydra's field set. Notably no introspection_endpoint (Hydra's is
 // admin-only), and id_token_signing_alg_values_supported lists the algorithms actually in use.
-function discovery({ issuer, keyring, scopes }) {
+function discovery({
+  issuer, keyring, scopes, discoveryMaxAge,
+}) {
   const url = (path) => new URL(path.slice(1), issuer).href; // issuer ends in "/"
   return (ctx) => {
     const algs = keyring.algs();
+    cacheFor(ctx, discoveryMaxAge);
     sendJson(ctx, 200, {
       issuer,
       authorization_endpoint: url(ROUTES.authorization),
@@ -148,7 +157,16 @@ function discovery({ issuer, keyring, scopes }) {
 
 // JWKS (hydra-api.md §3.1): public keys only, newest first, go-jose member order, served from our
 // keyring so /test/rotate-key shows up at once.
-const jwks = ({ keyring }) => (ctx) => sendJson(ctx, 200, keyring.publicJwks());
+const jwks = ({ keyring, jwksMaxAge }) => (ctx) => {
+  cacheFor(ctx, jwksMaxAge);
+  sendJson(ctx, 200, keyring.publicJwks());
+};
+
+// Self-hosted Hydra sends no caching headers on discovery or the JWKS; a CDN in front of it (as in
+// Ory Network) may add some. DISCOVERY_MAX_AGE / JWKS_MAX_AGE make that testable.
+function cacheFor(ctx, maxAge) {
+  if (maxAge !== undefined) ctx.set('Cache-Control', `public, max-age=${maxAge}`);
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Device authorization (hydra-api.md §1.3):
@@ -228,10 +246,10 @@ async function verificationForm(ctx, next) {
 // - polling order: Hydra checks pending/denied *before* expiry, oidc-provider after. So an expired,
 //   never-approved code answers authorization_pending (for ever), a denied one access_denied, and a
 //   redeemed one invalid_grant (Hydra deleted the row); only approved+expired gives expired_token;
-// - success: token_type "bearer" (lower case), Hydra-shaped opaque tokens and ID token.
-function tokenEndpoint({
-  provider, issuer, keyring, tokens, state,
-}) {
+// - success: token_type "bearer" (lower case), Hydra-shaped opaque tokens (JWT access tokens for
+//   clients with access_token_strategy "jwt") and ID token.
+function tokenEndpoint(o) {
+  const { provider, tokens, state } = o;
   return async (ctx, next) => {
     const form = await readForm(ctx);
     if (!form) return next();
@@ -249,11 +267,7 @@ function tokenEndpoint({
     if (grantType === DEVICE_GRANT && ctx.body?.error === 'expired_token') {
       await hydraExpiryOrder(ctx, provider, form.get('device_code'));
     }
-    if (ctx.status === 200 && ctx.body?.access_token) {
-      ctx.body = await hydraTokenResponse(ctx, {
-        grantType, issuer, keyring, tokens, state,
-      });
-    }
+    if (ctx.status === 200 && ctx.body?.access_token) ctx.body = await hydraTokenResponse(ctx, grantType, o);
   };
 }
 
@@ -265,21 +279,31 @@ async function hydraExpiryOrder(ctx, provider, deviceCodeId) {
   else if (!code.accountId) ctx.body = { error: 'authorization_pending' };
 }
 
-async function hydraTokenResponse(ctx, {
-  grantType, issuer, keyring, tokens, state,
+async function hydraTokenResponse(ctx, grantType, {
+  provider, issuer, keyring, tokens, state, jwtClients,
 }) {
   const { client, entities } = ctx.oidc;
   const body = ctx.body;
+  const source = entities.DeviceCode ?? entities.RefreshToken;
+  const meta = state.grantMeta(entities.Grant?.jti ?? source?.grantId, source?.authTime);
+  // tamper=... from /test/approve applies to the tokens of that approval, not to refreshes
+  const tamper = grantType === DEVICE_GRANT ? meta.tamper : undefined;
   const out = {
-    access_token: tokens.wrap('at', body.access_token),
+    access_token: jwtClients.has(client.clientId)
+      ? await tokens.jwt.issue({
+        token: await provider.AccessToken.find(body.access_token),
+        clientId: client.clientId,
+        scope: body.scope,
+        ext: meta.ext,
+        tamper,
+      })
+      : tokens.wrap('at', body.access_token),
     token_type: 'bearer',
     expires_in: body.expires_in,
     scope: body.scope,
   };
   if (body.refresh_token) out.refresh_token = tokens.wrap('rt', body.refresh_token);
   if (body.id_token) {
-    const source = entities.DeviceCode ?? entities.RefreshToken;
-    const meta = state.grantMeta(entities.Grant?.jti ?? source?.grantId, source?.authTime);
     out.id_token = await hydraIdToken({
       original: body.id_token,
       clientId: client.clientId,
@@ -288,8 +312,7 @@ async function hydraTokenResponse(ctx, {
       issuer,
       keyring,
       meta,
-      // tamper=... from /test/approve applies to the ID token of that approval, not to refreshes
-      tamper: grantType === DEVICE_GRANT ? meta.tamper : undefined,
+      tamper,
     });
   }
   state.remember(out.access_token, out.refresh_token, out.id_token, out.id_token?.split('.')[2]);
@@ -299,9 +322,12 @@ async function hydraTokenResponse(ctx, {
 // ---------------------------------------------------------------------------------------------------
 // Introspection (hydra-api.md §2): an admin endpoint that authenticates nobody. Any client
 // credentials sent are dropped, and the request is made as an internal client that may introspect
-// every token. The answer gets Hydra's fields (nbf, aud [], token_use); `scope=a b` requires *all*
-// listed scopes; an empty token is simply inactive.
-function introspection({ tokens, adminAuthorization }) {
+// every token. The answer gets Hydra's fields (nbf, aud [], token_use, ext = the consent's
+// session.access_token, omitted when empty); `scope=a b` requires *all* listed scopes; an empty token
+// is simply inactive.
+function introspection({
+  provider, state, tokens, adminAuthorization,
+}) {
   return async (ctx, next) => {
     const form = await readForm(ctx);
     if (!form || !ctx.state.rawBody) return oauthError(ctx, 'invalid_request', 'The POST body can not be empty.');
@@ -316,6 +342,7 @@ function introspection({ tokens, adminAuthorization }) {
     const r = ctx.body;
     if (r?.active !== true) return;
     const granted = new Set((r.scope ?? '').split(' '));
+    const ext = await extOf(provider, state, form.get('token'));
     ctx.body = required.every((s) => granted.has(s)) ? {
       active: true,
       scope: r.scope,
@@ -328,9 +355,29 @@ function introspection({ tokens, adminAuthorization }) {
       iss: r.iss,
       token_type: 'Bearer', // capital B here, unlike the token endpoint - as in Hydra
       token_use: r.token_type ? 'access_token' : 'refresh_token', // oidc-provider omits it for RTs
+      ...(Object.keys(ext).length && { ext }),
     } : { active: false };
   };
 }
+
+// The consent session.access_token of the grant an (unwrapped) token belongs to.
+async function extOf(provider, state, id) {
+  const token = await provider.AccessToken.find(id) ?? await provider.RefreshToken.find(id);
+  return state.findGrantMeta(token?.grantId)?.ext ?? {};
+}
+
+// Test knob (POST /test/introspect-next): the next N introspections answer 200 with a canned body,
+// sent verbatim, to test the module against malformed answers. Runs before anything else looks at
+// the request (but after the ADMIN_TOKEN check, which is the outermost layer of /admin/*).
+const cannedIntrospection = ({ state }) => (ctx, next) => {
+  const canned = state.introspectNext;
+  if (canned.left <= 0) return next();
+  canned.left -= 1;
+  ctx.status = 200;
+  ctx.body = canned.body;
+  ctx.set('Content-Type', 'application/json;charset=UTF-8');
+  return undefined;
+};
 
 // Revocation and userinfo only need the Hydra-shaped tokens unwrapped. (oidc-provider's revocation
 // already answers 200 for unknown tokens; a token of another client is silently kept, see
@@ -362,14 +409,17 @@ function userinfo({ tokens }) {
 // ---------------------------------------------------------------------------------------------------
 /**
  * Installs all Hydra behaviours on `provider`, in front of its router.
- * opts: { issuer, keyring, state, interval, scopes, adminAuthorization }
+ * opts: { issuer, keyring, state, interval, scopes, adminAuthorization, jwtClients (Set of client
+ * ids with JWT access tokens), discoveryMaxAge, jwksMaxAge (seconds or undefined) }
  */
 export function installHydraQuirks(provider, opts) {
-  const o = { ...opts, provider, tokens: new OpaqueTokens() };
+  const jwt = new JwtAccessTokens({ issuer: opts.issuer, keyring: opts.keyring });
+  const o = { ...opts, provider, tokens: new OpaqueTokens(jwt) };
   const oauthPaths = [ROUTES.device_authorization, ROUTES.token, ROUTES.introspection, ROUTES.revocation];
 
   provider.use(on('GET', DISCOVERY_PATHS, discovery(o)));
   provider.use(on('GET', ROUTES.jwks, jwks(o)));
+  provider.use(on('POST', ROUTES.introspection, cannedIntrospection(o)));
   provider.use(on('POST', oauthPaths, hydraResponses));
   provider.use(on('POST', ROUTES.device_authorization, deviceAuthorization(o)));
   provider.use(on('POST', ROUTES.code_verification, verificationForm));

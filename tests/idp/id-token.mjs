@@ -8,7 +8,7 @@
 // with the keyring's current key for the client's algorithm:
 //   header  {"alg":"RS256","kid":"<uuid>","typ":"JWT"}
 //   payload iss (with trailing slash), sub, aud [client_id], exp, iat, jti (uuid), rat, auth_time,
-//           sid, at_hash, acr "1", amr ["pwd"], plus custom top-level claims; never nonce or azp.
+//           sid, at_hash, acr ("1"), amr (["pwd"]), plus custom top-level claims; never nonce or azp.
 import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT, decodeJwt } from 'jose';
 import { b64url, epochTime } from './util.mjs';
@@ -34,7 +34,7 @@ function atHash(accessToken, alg) {
 }
 
 // Flips one bit in the middle of the signature: still well-formed base64url, no longer valid.
-function corruptSignature(jwt) {
+export function corruptSignature(jwt) {
   const [header, payload, signature] = jwt.split('.');
   const sig = Buffer.from(signature, 'base64url');
   sig[sig.length >> 1] ^= 0x01;
@@ -46,14 +46,14 @@ function corruptSignature(jwt) {
  * @param clientId    the client the token is for
  * @param alg         the client's id_token_signed_response_alg
  * @param accessToken the access token value returned next to it (for at_hash)
- * @param meta        per-grant facts: { sid, rat, authTime, claims (extra), tamper: Set }
+ * @param meta        per-grant facts: { sid, rat, authTime, acr, amr, claims (extra), tamper: Set }
  */
 export async function hydraIdToken({
   original, clientId, alg, accessToken, issuer, keyring, meta, tamper = new Set(),
 }) {
   const claims = decodeJwt(original);
   const now = epochTime();
-  const authTime = claims.auth_time ?? meta.authTime ?? now;
+  const authTime = meta.authTime ?? claims.auth_time ?? now;
   const payload = {
     ...customClaims(claims),
     ...customClaims(meta.claims),
@@ -67,8 +67,8 @@ export async function hydraIdToken({
     auth_time: authTime,
     sid: meta.sid,
     at_hash: atHash(accessToken, alg),
-    acr: '1',
-    amr: ['pwd'],
+    acr: meta.acr ?? '1', // the login's acr/amr (/test/approve acr=, amr=)
+    amr: meta.amr ?? ['pwd'],
   };
 
   // Test-only corruptions requested through POST /test/approve tamper=...

@@ -7,7 +7,7 @@
 // This keyring, not oidc-provider's keystore, is the source of truth: server.mjs serves the JWKS from
 // here and re-signs every ID token with `signingKey()`. oidc-provider gets the initial private keys
 // only because it must be able to sign (the tokens it signs are replaced before they leave).
-import { generateKeyPair, randomUUID } from 'node:crypto';
+import { createPublicKey, generateKeyPair, randomUUID } from 'node:crypto';
 import {
   existsSync, readFileSync, renameSync, writeFileSync,
 } from 'node:fs';
@@ -85,6 +85,13 @@ export class Keyring {
     if (!jwk) throw new Error(`no signing key for ${alg}`);
     if (!this.#imported.has(jwk.kid)) this.#imported.set(jwk.kid, await importJWK(jwk, alg));
     return { kid: jwk.kid, key: this.#imported.get(jwk.kid) };
+  }
+
+  // The public key with this kid while it is still in the set (for checking our own JWT access
+  // tokens), or undefined: a key removed from the set no longer validates anything, as in Hydra.
+  verificationKey(kid) {
+    const jwk = this.#keys.find((k) => k.kid === kid);
+    return jwk && createPublicKey({ key: publicJwk(jwk), format: 'jwk' });
   }
 
   // Like `POST /admin/keys/hydra.openid.id-token {"alg":"RS256"}`: a new RSA key signs from now on and

@@ -5,13 +5,18 @@
 // Never run it anywhere but on loopback: the browser login accepts any password.
 //
 // Env: PORT (4444; 0 = any free port), TLS_CERT + TLS_KEY (PEM paths -> HTTPS), DEVICE_CODE_TTL (s,
-// 600), DEVICE_INTERVAL (s, 5), KEYS_FILE (reuse/persist the private JWKS). When ready it prints
-// exactly one line to stdout, `listening <issuer>`; everything else goes to stderr.
+// 600), DEVICE_INTERVAL (s, 5), KEYS_FILE (reuse/persist the private JWKS), ADMIN_TOKEN (/admin/*
+// then needs this bearer token), DISCOVERY_MAX_AGE / JWKS_MAX_AGE (s; Cache-Control on those),
+// ABSOLUTE_LINKS (1: consent-list Link URLs carry the origin), CONSENT_PAGE_SIZE (consent-list page
+// size when the request has none; 100). When ready it prints exactly one line to stdout,
+// `listening <issuer>`; everything else goes to stderr.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import Provider from 'oidc-provider';
+import { CONSENT_SESSIONS, adminAuth, consentAdmin } from './admin-api.mjs';
+import { ConsentSessions, recordDeviceConsent } from './consent.mjs';
 import { DEVICE_GRANT, ROUTES, installHydraQuirks } from './hydra-quirks.mjs';
 import { Keyring } from './keys.mjs';
 import { TestState } from './state.mjs';
@@ -39,6 +44,11 @@ const env = {
   deviceCodeTtl: envInt('DEVICE_CODE_TTL', 600),
   interval: envInt('DEVICE_INTERVAL', 5),
   keysFile: process.env.KEYS_FILE || undefined,
+  adminToken: process.env.ADMIN_TOKEN || undefined,
+  discoveryMaxAge: envInt('DISCOVERY_MAX_AGE', undefined),
+  jwksMaxAge: envInt('JWKS_MAX_AGE', undefined),
+  absoluteLinks: process.env.ABSOLUTE_LINKS === '1',
+  consentPageSize: Math.min(envInt('CONSENT_PAGE_SIZE', 100) || 100, 500),
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -74,6 +84,14 @@ const CLIENTS = [
     token_endpoint_auth_method: 'client_secret_post',
     id_token_signed_response_alg: 'RS256',
   },
+  { // Hydra's access_token_strategy "jwt" as a per-client setting: JWT access tokens (access-token-jwt.mjs)
+    ...deviceClient,
+    client_id: 'pam-ory-jwt',
+    client_name: 'pam_ory test (JWT access tokens)',
+    token_endpoint_auth_method: 'none',
+    id_token_signed_response_alg: 'RS256',
+    access_token_strategy: 'jwt', // not oidc-provider metadata: it ignores it, hydra-quirks reads it
+  },
   { // internal: /admin/oauth2/introspect is made as this client (Hydra's admin API needs no auth)
     client_id: 'hydra-admin-introspector',
     client_secret: 'internal-introspection-secret-0123456789',
@@ -84,6 +102,7 @@ const CLIENTS = [
   },
 ];
 const ADMIN = CLIENTS.at(-1);
+const JWT_CLIENTS = new Set(CLIENTS.filter((c) => c.access_token_strategy === 'jwt').map((c) => c.client_id));
 const ADMIN_AUTHORIZATION = `Basic ${Buffer.from(`${ADMIN.client_id}:${ADMIN.client_secret}`).toString('base64')}`;
 
 // ---------------------------------------------------------------------------------------------------
@@ -111,8 +130,19 @@ async function userCodeConfirmSource(ctx, form, client) {
 <button type="submit" form="op.deviceConfirmForm" value="yes" name="abort">[ Abort ]</button>`);
 }
 
+// Last browser page. A device flow approved in the browser gets its consent session here, as Hydra
+// persists one when the consent is accepted (hydra-api.md §1.7 step 5).
+const successSource = ({ state, consents }) => async (ctx) => {
+  const code = ctx.oidc.deviceCode;
+  recordDeviceConsent(consents, { code, meta: state.grantMeta(code.grantId, code.authTime) });
+  const name = htmlEscape(ctx.oidc.client.clientName || ctx.oidc.client.clientId);
+  ctx.body = page('Sign-in Success', `<p>Your sign-in with ${name} was successful, you can now close this page.</p>`);
+};
+
 // ---------------------------------------------------------------------------------------------------
-function providerConfiguration({ keyring, store }) {
+function providerConfiguration({
+  keyring, store, state, consents,
+}) {
   return {
     clients: CLIENTS,
     jwks: keyring.privateJwks(),
@@ -133,7 +163,9 @@ function providerConfiguration({ keyring, store }) {
     },
     features: {
       devInteractions: { enabled: true }, // built-in login (any password; login name = sub) + consent
-      deviceFlow: { enabled: true, userCodeInputSource, userCodeConfirmSource },
+      deviceFlow: {
+        enabled: true, userCodeInputSource, userCodeConfirmSource, successSource: successSource({ state, consents }),
+      },
       // Hydra's introspection is unauthenticated and sees every token (the caller is the internal client)
       introspection: { enabled: true, allowedPolicy: () => true },
       // Hydra answers 200 and keeps the token when a client revokes another client's token
@@ -156,8 +188,9 @@ function providerConfiguration({ keyring, store }) {
   };
 }
 
-// Request counts for GET /test/stats.
+// Request counts for GET /test/stats (by path, or by path and method).
 const STAT_PATHS = {
+  [CONSENT_SESSIONS]: { GET: 'consent_list', DELETE: 'consent_revoke' },
   '/.well-known/openid-configuration': 'discovery',
   '/.well-known/oauth-authorization-server': 'discovery',
   [ROUTES.jwks]: 'jwks',
@@ -181,18 +214,34 @@ async function main() {
 
   const store = new MemoryStore();
   const state = new TestState();
-  const provider = new Provider(issuer, providerConfiguration({ keyring, store }));
+  const consents = new ConsentSessions({ issuer, clients: CLIENTS });
+  const provider = new Provider(issuer, providerConfiguration({
+    keyring, store, state, consents,
+  }));
   provider.on('server_error', (ctx, err) => console.error('server_error', ctx.method, ctx.path, err));
 
   provider.use((ctx, next) => {
-    state.count(STAT_PATHS[ctx.path]);
+    const stat = STAT_PATHS[ctx.path];
+    state.count(typeof stat === 'object' ? stat[ctx.method] : stat);
     return next();
   });
   provider.use(testApi({
-    provider, keyring, state, store, clients: CLIENTS,
+    provider, keyring, state, store, consents, clients: CLIENTS,
+  }));
+  provider.use(adminAuth(env.adminToken)); // outermost layer of /admin/*
+  provider.use(consentAdmin({
+    consents, store, linkBase: env.absoluteLinks ? new URL(issuer).origin : '', defaultPageSize: env.consentPageSize,
   }));
   installHydraQuirks(provider, {
-    issuer, keyring, state, interval: env.interval, scopes: SCOPES, adminAuthorization: ADMIN_AUTHORIZATION,
+    issuer,
+    keyring,
+    state,
+    interval: env.interval,
+    scopes: SCOPES,
+    adminAuthorization: ADMIN_AUTHORIZATION,
+    jwtClients: JWT_CLIENTS,
+    discoveryMaxAge: env.discoveryMaxAge,
+    jwksMaxAge: env.jwksMaxAge,
   });
 
   server.on('request', provider.callback());

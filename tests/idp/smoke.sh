@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # smoke.sh - end-to-end check of the test IdP with curl + node only.
-# Starts the server (PORT=0, then a short-TTL and a TLS instance), drives every Hydra behaviour and
+# Starts the server (PORT=0, then a short-TTL, an ADMIN_TOKEN/cache-header and a TLS instance), drives every Hydra behaviour and
 # test endpoint the pam_ory tests rely on, prints one line per check and "N passed, M failed".
 # Exit status: 0 only if every check passed. Servers are stopped on exit.
 set -uo pipefail
@@ -83,6 +83,7 @@ device_auth() {
     pam-ory-public) req "$B/oauth2/device/auth" -d client_id=pam-ory-public "$@" ;;
     pam-ory-basic) req "$B/oauth2/device/auth" -u pam-ory-basic:test-secret-basic-0123456789 -d client_id=pam-ory-basic "$@" ;;
     pam-ory-post) req "$B/oauth2/device/auth" -d client_id=pam-ory-post -d client_secret=test-secret-post-0123456789 "$@" ;;
+    pam-ory-jwt) req "$B/oauth2/device/auth" -d client_id=pam-ory-jwt "$@" ;;
   esac
   DC=$(echo "$BODY" | js d.device_code); UC=$(echo "$BODY" | js d.user_code); VUC=$(echo "$BODY" | js d.verification_uri_complete)
 }
@@ -92,7 +93,25 @@ poll() {
     pam-ory-public) req "$B/oauth2/token" -d client_id=pam-ory-public -d grant_type=$DEVICE_GRANT -d device_code="$2" ;;
     pam-ory-basic) req "$B/oauth2/token" -u pam-ory-basic:test-secret-basic-0123456789 -d grant_type=$DEVICE_GRANT -d device_code="$2" ;;
     pam-ory-post) req "$B/oauth2/token" -d client_id=pam-ory-post -d client_secret=test-secret-post-0123456789 -d grant_type=$DEVICE_GRANT -d device_code="$2" ;;
+    pam-ory-jwt) req "$B/oauth2/token" -d client_id=pam-ory-jwt -d grant_type=$DEVICE_GRANT -d device_code="$2" ;;
   esac
+}
+# approved_tokens CLIENT SUB [approve args...]: a device flow approved for SUB and redeemed;
+# sets AT RT IDT (tokens) and CID (the approval's consent_request_id).
+approved_tokens() {
+  local client=$1 sub=$2; shift 2
+  device_auth "$client" --data-urlencode "$SCOPE"
+  req "$B/test/approve" -d user_code="$UC" -d sub="$sub" "$@"; CID=$(echo "$BODY" | js d.consent_request_id)
+  poll "$client" "$DC"
+  AT=$(echo "$BODY" | js d.access_token); RT=$(echo "$BODY" | js d.refresh_token); IDT=$(echo "$BODY" | js d.id_token)
+}
+# active TOKEN [curl args...]: introspection's "active" for TOKEN.
+active() { local t=$1; shift; curl -s "$B/admin/oauth2/introspect" "$@" -d token="$t" | js d.active; }
+# link_url REL: the URL with rel=REL in the last response's Link header, or "".
+link_url() {
+  header link | node -e 'const parts = require("fs").readFileSync(0, "utf8").split(",");
+    const m = parts.map((p) => /^\s*<([^>]*)>; rel="([^"]+)"$/.exec(p.trim())).find((x) => x && x[2] === process.argv[1]);
+    process.stdout.write(m ? m[1] : "")' "$1"
 }
 SCOPE='scope=openid offline_access profile email sudo'
 swapcase() { echo "$1" | tr 'a-zA-Z' 'A-Za-z'; }
@@ -114,10 +133,12 @@ check "discovery token endpoint" "$(echo "$BODY" | js d.token_endpoint)" "${ISSU
 check "discovery jwks_uri" "$(echo "$BODY" | js d.jwks_uri)" "${ISSUER}.well-known/jwks.json"
 check "discovery has no introspection_endpoint (Hydra)" "$(echo "$BODY" | js '"introspection_endpoint" in d')" false
 check "discovery id_token algs" "$(echo "$BODY" | js 'd.id_token_signing_alg_values_supported.join()')" "RS256,ES256"
+check "discovery: no Cache-Control when DISCOVERY_MAX_AGE is unset" "$(header cache-control)" ""
 
 req "$B/.well-known/jwks.json"
 JWKS=$BODY
 check "jwks 200" "$STATUS" 200
+check "jwks: no Cache-Control when JWKS_MAX_AGE is unset (Hydra sends none)" "$(header cache-control)" ""
 check "jwks: RSA RS256 first, then EC ES256" "$(echo "$JWKS" | js 'd.keys.map(k => k.kty + "/" + k.alg + "/" + k.use).join()')" "RSA/RS256/sig,EC/ES256/sig"
 check "jwks: RSA modulus is 512 bytes (4096 bit)" "$(echo "$JWKS" | js 'Buffer.from(d.keys[0].n, "base64url").length')" 512
 check "jwks: e = AQAB" "$(echo "$JWKS" | js 'd.keys[0].e')" AQAB
@@ -313,16 +334,183 @@ req "$B/test/rotate-key" -d drop_old=1; NEWER_KID=$(echo "$BODY" | js d.kid)
 req "$B/.well-known/jwks.json"
 check "rotate-key drop_old=1 keeps only the newest RSA key (+EC)" "$(echo "$BODY" | js 'd.keys.map(k => k.kid).join()')" "$NEWER_KID,$EC_KID"
 
+# --- JWT access tokens (pam-ory-jwt, Hydra's access_token_strategy=jwt) -----------------------------
+req "$B/.well-known/jwks.json"; JWKS=$BODY; CUR_KID=$(echo "$JWKS" | js 'd.keys[0].kid')
+approved_tokens pam-ory-jwt alice -d 'ext={"unix_user":"alice","groups":["wheel"]}' -d acr=aal2 -d amr=pwd,otp -d auth_time=1700000000
+JAT=$AT; JRT=$RT; JIDT=$IDT
+check "jwt client: token_type bearer, refresh + id token too" "$(echo "$BODY" | js 'd.token_type + "/" + ("refresh_token" in d) + "/" + ("id_token" in d)')" "bearer/true/true"
+check "jwt access token header" "$(jwt 0 "$JAT")" "{\"alg\":\"RS256\",\"kid\":\"$CUR_KID\",\"typ\":\"JWT\"}"
+check "jwt access token signature verifies with JWKS" "$(verify_jwt "$JAT" "$JWKS")" valid
+JP=$(jwt 1 "$JAT")
+check "jwt access token claims (names, order)" "$(echo "$JP" | js 'Object.keys(d).join()')" "iss,sub,aud,exp,iat,nbf,jti,client_id,scp,ext"
+check "jwt access token iss/sub/aud/client_id" "$(echo "$JP" | js '[d.iss, d.sub, JSON.stringify(d.aud), d.client_id].join("|")')" "$ISSUER|alice|[]|pam-ory-jwt"
+check "jwt access token scp is the granted scope array" "$(echo "$JP" | js 'JSON.stringify(d.scp)')" '["openid","offline_access","profile","email","sudo"]'
+check "jwt access token nbf = iat, exp = iat + 3600" "$(echo "$JP" | js 'd.nbf === d.iat && d.exp === d.iat + 3600')" true
+check_re "jwt access token jti is a UUID" "$(echo "$JP" | js d.jti)" "$UUID_RE"
+check "jwt access token ext = approve ext" "$(echo "$JP" | js 'JSON.stringify(d.ext)')" '{"unix_user":"alice","groups":["wheel"]}'
+check "id_token at_hash is over the JWT access token" "$(jwt 1 "$JIDT" | js d.at_hash)" "$(at_hash_of "$JAT")"
+check "approve acr/amr/auth_time reach the ID token" "$(jwt 1 "$JIDT" | js 'd.acr + JSON.stringify(d.amr) + d.auth_time')" 'aal2["pwd","otp"]1700000000'
+req "$B/admin/oauth2/introspect" -d token="$JAT"
+check "jwt access token introspects (stored server-side)" "$(echo "$BODY" | js '[d.active, d.client_id, d.sub, d.token_use, d.exp].join("|")')" "true|pam-ory-jwt|alice|access_token|$(echo "$JP" | js d.exp)"
+check "introspection ext = approve ext" "$(echo "$BODY" | js 'JSON.stringify(d.ext)')" '{"unix_user":"alice","groups":["wheel"]}'
+req "$B/userinfo" -H "Authorization: Bearer $JAT"
+check "userinfo accepts the jwt access token" "$STATUS/$(echo "$BODY" | js d.sub)" "200/alice"
+req "$B/oauth2/token" -d client_id=pam-ory-jwt -d grant_type=refresh_token -d refresh_token="$JRT"
+JAT2=$(echo "$BODY" | js d.access_token); JRT2=$(echo "$BODY" | js d.refresh_token)
+check "jwt refresh: new valid JWT access token, same ext" "$(verify_jwt "$JAT2" "$JWKS")/$(jwt 1 "$JAT2" | js 'd.ext.unix_user')/$(active "$JAT2")" "valid/alice/true"
+req "$B/oauth2/revoke" -d client_id=pam-ory-jwt -d token="$JAT2"
+check "revoke jwt access token -> 200, then inactive (and its refresh token)" "$STATUS/$(active "$JAT2")/$(active "$JRT2")" "200/false/false"
+check "a JWT that is not ours (ID token) introspects inactive" "$(active "$JIDT")" false
+approved_tokens pam-ory-public alice -d 'ext={"unix_user":"alice"}'
+check "opaque client: introspection ext = approve ext" "$(curl -s "$B/admin/oauth2/introspect" -d token="$AT" | js 'JSON.stringify(d.ext)')" '{"unix_user":"alice"}'
+approved_tokens pam-ory-public alice
+check "no ext approved -> no ext in introspection (omitempty)" "$(curl -s "$B/admin/oauth2/introspect" -d token="$AT" | js '"ext" in d')" false
+check "default acr 1, amr [pwd], auth_time = approval time" "$(jwt 1 "$IDT" | js 'd.acr + JSON.stringify(d.amr) + (Math.abs(d.auth_time - Date.now() / 1000) < 5)')" '1["pwd"]true'
+req "$B/test/approve" -d user_code=whatever -d ext='[1]'
+check "approve ext not an object -> 400" "$STATUS" 400
+req "$B/test/approve" -d user_code=whatever -d auth_time=yesterday
+check "approve auth_time not an integer -> 400" "$STATUS" 400
+req "$B/test/approve" -d user_code=whatever -d remember=yes
+check "approve remember not true/false -> 400" "$STATUS" 400
+
+jwt_tampered() { # MODE -> sets TAT (the JWT access token of an approval with tamper=MODE)
+  approved_tokens pam-ory-jwt alice -d tamper="$1"; TAT=$AT
+}
+jwt_tampered signature
+check "jwt tamper=signature -> invalid, introspects inactive" "$(verify_jwt "$TAT" "$JWKS")/$(active "$TAT")" "invalid/false"
+jwt_tampered expired
+check "jwt tamper=expired -> exp past, valid signature, inactive" "$(jwt 1 "$TAT" | js 'd.exp < Date.now() / 1000 && d.nbf === d.iat')/$(verify_jwt "$TAT" "$JWKS")/$(active "$TAT")" "true/valid/false"
+jwt_tampered issuer
+check "jwt tamper=issuer -> other iss, valid signature" "$(jwt 1 "$TAT" | js "d.iss !== '$ISSUER'")/$(verify_jwt "$TAT" "$JWKS")" "true/valid"
+jwt_tampered audience
+check "jwt tamper=audience -> aud/client_id someone-else" "$(jwt 1 "$TAT" | js 'JSON.stringify(d.aud) + d.client_id')/$(verify_jwt "$TAT" "$JWKS")" '["someone-else"]someone-else/valid'
+
+# --- introspect-next (canned introspection answers) --------------------------------------------------
+CANNED='{"active":"true","sub":"alice"}'
+req "$B/test/introspect-next" --data-urlencode "body=$CANNED" -d count=2
+check "/test/introspect-next 200" "$STATUS/$BODY" '200/{"introspect_next":2}'
+approved_tokens pam-ory-public alice
+req "$B/admin/oauth2/introspect" -d token="$AT"; C1="$STATUS $BODY"
+req "$B/admin/oauth2/introspect" -d token=garbage; C2="$STATUS $BODY"
+check "introspect-next: next 2 introspections answer the canned body verbatim" "$C1|$C2|$(header content-type)" "200 $CANNED|200 $CANNED|application/json;charset=UTF-8"
+check "introspect-next: then real answers again" "$(active "$AT")" true
+curl -s "$B/test/introspect-next" --data-urlencode 'body={"active":true}' -d count=5 >/dev/null
+req "$B/test/introspect-next" -d clear=1
+check "introspect-next clear=1 drops pending answers" "$STATUS/$(active garbage)" "200/false"
+req "$B/test/introspect-next" -d count=1
+check "introspect-next without body -> 400" "$STATUS" 400
+
+# --- consent sessions --------------------------------------------------------------------------------
+CS="$B/admin/oauth2/auth/sessions/consent"
+approved_tokens pam-ory-basic frank -d 'ext={"unix_user":"frank"}' -d 'claims={"preferred_username":"frank2"}' -d acr=aal2 -d amr=pwd,hwk -d remember=true -d remember_for=3600
+FRANK_CID=$CID; FRANK_SID=$(jwt 1 "$IDT" | js d.sid)
+check_re "approve returns a consent_request_id (UUID)" "$FRANK_CID" "$UUID_RE"
+req "$CS?subject=frank"
+check "consent list 200, one row" "$STATUS/$(echo "$BODY" | js d.length)" "200/1"
+ROW=$(echo "$BODY" | js 'd[0]')
+check "consent row fields" "$(echo "$ROW" | js 'Object.keys(d).join()')" "consent_request_id,grant_scope,grant_access_token_audience,session,remember,remember_for,handled_at,context,consent_request"
+check "consent row values" "$(echo "$ROW" | js '[d.consent_request_id, d.grant_scope.join(" "), JSON.stringify(d.grant_access_token_audience), d.remember, d.remember_for, JSON.stringify(d.context)].join("|")')" "$FRANK_CID|openid offline_access profile email sudo|[]|true|3600|{}"
+check "consent session = {access_token: ext, id_token: claims}" "$(echo "$ROW" | js 'JSON.stringify(d.session)')" '{"access_token":{"unix_user":"frank"},"id_token":{"preferred_username":"frank2"}}'
+check_re "handled_at is RFC 3339 (UTC, seconds)" "$(echo "$ROW" | js d.handled_at)" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
+check "handled_at is the approval time" "$(echo "$ROW" | js 'Math.abs(Date.parse(d.handled_at) / 1000 - Date.now() / 1000) < 10')" true
+CR=$(echo "$ROW" | js d.consent_request)
+check "consent_request fields" "$(echo "$CR" | js 'Object.keys(d).join()')" "challenge,consent_request_id,requested_scope,requested_access_token_audience,skip,subject,oidc_context,client,request_url,login_challenge,login_session_id,acr,amr"
+check "consent_request values" "$(echo "$CR" | js '[JSON.stringify(d.challenge), d.consent_request_id, d.requested_scope.join(" "), d.skip, d.subject, JSON.stringify(d.oidc_context), d.request_url].join("|")')" "\"\"|$FRANK_CID|openid offline_access profile email sudo|false|frank|{}|${ISSUER}oauth2/device/verify?client_id=pam-ory-basic"
+check "consent_request login_session_id = ID token sid; acr/amr" "$(echo "$CR" | js 'd.login_session_id + d.acr + JSON.stringify(d.amr)')" "${FRANK_SID}aal2[\"pwd\",\"hwk\"]"
+check "consent_request.client: no secret" "$(echo "$CR" | js '[d.client.client_id, d.client.token_endpoint_auth_method, d.client.scope, "client_secret" in d.client].join("|")')" "pam-ory-basic|client_secret_basic|openid offline_access profile email sudo|false"
+check "consent list Link: rel=first only, Hydra's path-relative URL" "$(header link | sed 's/page_token=[^&>]*/page_token=T/g')" '</admin/oauth2/auth/sessions/consent?page_size=100&page_token=T&subject=frank>; rel="first"'
+req "$CS?subject=frank&login_session_id=$FRANK_SID"
+check "login_session_id filter: matching sid" "$(echo "$BODY" | js d.length)" 1
+req "$CS?subject=frank&login_session_id=other"
+check "login_session_id filter: other sid -> []" "$BODY" "[]"
+
+# pagination over 3 consents of a fresh subject
+for c in pam-ory-public pam-ory-post pam-ory-jwt; do
+  req "$B/test/consent" -d subject=carol -d client_id=$c -d 'grant_scope=openid sudo'
+  check_re "/test/consent ($c) -> consent_request_id" "$STATUS $(echo "$BODY" | js d.consent_request_id)" "^200 ${UUID_RE:1}"
+done
+req "$CS?subject=carol"; ALL=$(echo "$BODY" | js 'd.map(r => r.consent_request_id).join()')
+check "carol: 3 rows, all hers, remember default true" "$(echo "$BODY" | js 'd.length + "/" + d.every(r => r.consent_request.subject === "carol" && r.remember === true && r.remember_for === 0)')" "3/true"
+check "carol's list doesn't show frank's or alice's consents (subject isolation)" "$(echo "$BODY" | js "d.some(r => ['$FRANK_CID'].includes(r.consent_request_id))")" false
+req "$CS?subject=carol&page_size=1"; PAGES=0; SEEN=""
+FIRST=$(link_url first)
+check "page_size=1 first page: Link rel=first + rel=next" "$(echo "$FIRST" | grep -c '^/admin/oauth2/auth/sessions/consent?page_size=1&page_token=[A-Za-z0-9_.-]*&subject=carol$')/$([ -n "$(link_url next)" ] && echo next)" "1/next"
+while :; do
+  PAGES=$((PAGES + 1)); SEEN="$SEEN${SEEN:+,}$(echo "$BODY" | js 'd.map(r => r.consent_request_id).join()')"
+  NEXT=$(link_url next); [ -z "$NEXT" ] || [ $PAGES -gt 5 ] && break
+  req "$B$NEXT"
+done
+check "following rel=next: 3 pages of 1, then no next" "$PAGES" 3
+check "... the pages together are the full list, in the same order" "$SEEN" "$ALL"
+check "... the last page still has rel=first" "$([ -n "$(link_url first)" ] && echo yes)" yes
+req "$B$FIRST"
+check "rel=first leads back to the first page" "$(echo "$BODY" | js 'd[0].consent_request_id')" "${ALL%%,*}"
+req "$CS?subject=carol&page_size=0"
+check "page_size=0 -> default 100" "$(echo "$BODY" | js d.length)/$(link_url first | grep -o 'page_size=[0-9]*')" "3/page_size=100"
+req "$CS?subject=carol&page_size=9999"
+check "page_size above 500 -> 500" "$(link_url first | grep -o 'page_size=[0-9]*')" "page_size=500"
+req "$CS?subject=carol&page_token=forged.token"
+check "bad page_token -> 400 invalid_request" "$STATUS/$(echo "$BODY" | js d.error)" "400/invalid_request"
+req "$CS"
+check "missing subject -> 400 invalid_request" "$STATUS/$(echo "$BODY" | js d.error)" "400/invalid_request"
+req "$CS?subject=nobody-at-all"
+check "no consents -> 200 [] without Link header" "$STATUS/$BODY/$(header link)" "200/[]/"
+
+# expiry: requested_at + remember_for <= now hides a row (Hydra's generated expires_at)
+# (remember_for=1 is not checked before the sleep: with whole-second times it may already be over)
+curl -s "$B/test/consent" -d subject=dave -d client_id=pam-ory-basic -d remember_for=3600 -d requested_at=$(( $(date +%s) - 3600 )) >/dev/null
+curl -s "$B/test/consent" -d subject=dave -d client_id=pam-ory-public -d remember_for=1 >/dev/null
+curl -s "$B/test/consent" -d subject=dave -d client_id=pam-ory-post -d remember=false >/dev/null
+curl -s "$B/test/consent" -d subject=dave -d client_id=pam-ory-jwt -d remember_for=600 >/dev/null
+sleep 2
+req "$CS?subject=dave"
+check "hidden: remember_for=3600 requested an hour ago, remember_for=1 after 2 s; listed: remember=false + remember_for=0 (for ever), remember_for=600" \
+  "$(echo "$BODY" | js 'd.map(r => r.consent_request.client.client_id + ":" + r.remember + ":" + r.remember_for).join()')" "pam-ory-post:false:0,pam-ory-jwt:true:600"
+req "$B/test/consent" -d subject=dave -d client_id=hydra-admin-introspector
+check "/test/consent with an unknown client -> 400" "$STATUS" 400
+req "$B/test/consent" -d client_id=pam-ory-public
+check "/test/consent without subject -> 400" "$STATUS" 400
+req "$B/test/consent" -d subject=dave -d client_id=pam-ory-public -d handled_at=1700000000
+check "/test/consent handled_at" "$(curl -s "$CS?subject=dave" | js 'd.at(-1).handled_at')" "2023-11-14T22:13:20Z"
+
+# revocation: each accepted combination -> 204 and the tokens of those consents are dead
+approved_tokens pam-ory-public erin; E_AT1=$AT; E_RT1=$RT; E_CID1=$CID
+approved_tokens pam-ory-post erin; E_AT2=$AT; E_RT2=$RT
+approved_tokens pam-ory-jwt erin; E_AT3=$AT; E_RT3=$RT
+approved_tokens pam-ory-public grace; G_AT=$AT
+check "erin: 3 consents, all tokens active" "$(curl -s "$CS?subject=erin" | js d.length)/$(active "$E_AT1")/$(active "$E_AT2")/$(active "$E_AT3")" "3/true/true/true"
+req -X DELETE "$CS?consent_request_id=$E_CID1"
+check "DELETE ?consent_request_id -> 204 empty" "$STATUS/$BODY" "204/"
+check "... its access + refresh token inactive, others active" "$(active "$E_AT1")/$(active "$E_RT1")/$(active "$E_AT2")/$(active "$E_AT3")" "false/false/true/true"
+check "... the row is gone" "$(curl -s "$CS?subject=erin" | js "d.length + '/' + d.some(r => r.consent_request_id === '$E_CID1')")" "2/false"
+req -X DELETE "$CS?subject=erin&client=pam-ory-post"
+check "DELETE ?subject&client -> 204 empty" "$STATUS/$BODY" "204/"
+check "... that client's tokens inactive, the JWT client's active" "$(active "$E_AT2")/$(active "$E_RT2")/$(active "$E_AT3")" "false/false/true"
+req -X DELETE "$CS?subject=erin&all=true"
+check "DELETE ?subject&all=true -> 204 empty" "$STATUS/$BODY" "204/"
+check "... all of erin's tokens inactive (JWT too), list empty" "$(active "$E_AT3")/$(active "$E_RT3")/$(curl -s "$CS?subject=erin")" "false/false/[]"
+check "... other subjects untouched" "$(active "$G_AT")" true
+req -X DELETE "$CS?consent_request_id=00000000-0000-4000-8000-000000000000"
+check "DELETE matching nothing -> 204" "$STATUS/$BODY" "204/"
+for q in "" "subject=grace" "client=pam-ory-public" "all=true" "subject=grace&all=false" \
+  "subject=grace&client=pam-ory-public&all=true" "consent_request_id=x&subject=grace" "consent_request_id=x&client=pam-ory-public"; do
+  req -X DELETE "$CS?$q"
+  check "DELETE ?$q -> 400 invalid_request" "$STATUS/$(echo "$BODY" | js 'd.error + " " + d.error_description.endsWith("Invalid combination of query parameters.")')" "400/invalid_request true"
+done
+check "invalid DELETEs revoked nothing" "$(active "$G_AT")" true
+
 # --- stats + issued ----------------------------------------------------------------------------------
 curl -s -X POST "$B/test/stats/reset" >/dev/null
 curl -s "$B/.well-known/openid-configuration" >/dev/null; curl -s "$B/.well-known/jwks.json" >/dev/null; curl -s "$B/.well-known/jwks.json" >/dev/null
 device_auth pam-ory-public -d scope=openid; poll pam-ory-public "$DC"
 curl -s "$B/admin/oauth2/introspect" -d token=x >/dev/null; curl -s "$B/oauth2/revoke" -d client_id=pam-ory-public -d token=x >/dev/null; curl -s "$B/userinfo" >/dev/null
+curl -s "$B/admin/oauth2/auth/sessions/consent?subject=nobody" >/dev/null; curl -s "$B/admin/oauth2/auth/sessions/consent?subject=nobody" >/dev/null
+curl -s -X DELETE "$B/admin/oauth2/auth/sessions/consent?subject=nobody&all=true" >/dev/null
 req "$B/test/stats"
-check "/test/stats counts" "$BODY" '{"discovery":1,"jwks":2,"device_auth":1,"token":1,"introspect":1,"revoke":1,"userinfo":1}'
+check "/test/stats counts" "$BODY" '{"discovery":1,"jwks":2,"device_auth":1,"token":1,"introspect":1,"revoke":1,"userinfo":1,"consent_list":2,"consent_revoke":1}'
 req "$B/test/issued"
 ISSUED=$BODY
-for s in "$AT2" "$RT2" "$IDT" "${IDT##*.}" "$DC_A" test-secret-basic-0123456789 test-secret-post-0123456789; do
+for s in "$AT2" "$RT2" "$IDT" "${IDT##*.}" "$DC_A" "$JAT" "$JAT2" test-secret-basic-0123456789 test-secret-post-0123456789; do
   check "/test/issued contains ${s:0:20}…" "$(echo "$ISSUED" | js "d.secrets.includes('$s')")" true
 done
 
@@ -345,6 +533,11 @@ check "browser: login + consent -> Sign-in Success" "$(curl -s -c "$J" -b "$J" -
 poll pam-ory-public "$DC"
 check "browser: token for alice" "$STATUS/$(jwt 1 "$(echo "$BODY" | js d.id_token)" | js d.sub)" "200/alice"
 check "browser: refresh_token issued" "$(echo "$BODY" | js '"refresh_token" in d')" true
+BROWSER_SID=$(jwt 1 "$(echo "$BODY" | js d.id_token)" | js d.sid); BROWSER_AT=$(echo "$BODY" | js d.access_token)
+req "$B/admin/oauth2/auth/sessions/consent?subject=alice&login_session_id=$BROWSER_SID"
+check "browser: approval recorded as a consent session (remember false)" "$(echo "$BODY" | js 'd.length + "/" + d[0].consent_request.client.client_id + "/" + d[0].remember')" "1/pam-ory-public/false"
+curl -s -X DELETE "$B/admin/oauth2/auth/sessions/consent?consent_request_id=$(echo "$BODY" | js 'd[0].consent_request_id')" >/dev/null
+check "browser: revoking that consent kills its token" "$(active "$BROWSER_AT")" false
 
 # =====================================================================================================
 # Real expiry (DEVICE_CODE_TTL=2), default interval, KEYS_FILE reuse.
@@ -363,6 +556,53 @@ poll pam-ory-public "$DC_B"
 check "TTL passed, approved -> expired_token" "$STATUS/$(echo "$BODY" | js d.error)" "400/expired_token"
 req "$B/test/approve" -d user_code="$UC_A"
 check "approve after TTL -> 410" "$STATUS" 410
+
+# =====================================================================================================
+# Ory-Network-style admin authentication (ADMIN_TOKEN), cache headers, consent-list page size and
+# absolute Link URLs.
+ADMIN_TOKEN=ory_pat_smoke-0123456789
+start_server admin PORT=0 ADMIN_TOKEN=$ADMIN_TOKEN DISCOVERY_MAX_AGE=300 JWKS_MAX_AGE=600 CONSENT_PAGE_SIZE=1 \
+  ABSOLUTE_LINKS=1 KEYS_FILE="$TMP/keys.json"
+req "$B/.well-known/openid-configuration"
+check "DISCOVERY_MAX_AGE=300 -> Cache-Control on discovery" "$STATUS/$(header cache-control)" "200/public, max-age=300"
+req "$B/.well-known/oauth-authorization-server"
+check "... also on the oauth-authorization-server alias" "$(header cache-control)" "public, max-age=300"
+req "$B/.well-known/jwks.json"
+check "JWKS_MAX_AGE=600 -> Cache-Control on the JWKS" "$STATUS/$(header cache-control)" "200/public, max-age=600"
+approved_tokens pam-ory-public alice
+check "ADMIN_TOKEN: public endpoints and /test/* need no token" "$(echo "$AT" | grep -c '^ory_at_')" 1
+UNAUTHORIZED='{"error":"The request could not be authorized","error_description":""}'
+req "$B/admin/oauth2/introspect" -d token="$AT"
+check "introspect without bearer -> 401 herodot body" "$STATUS $BODY" "401 $UNAUTHORIZED"
+req "$B/admin/oauth2/introspect" -H "Authorization: Bearer wrong" -d token="$AT"
+check "introspect with a wrong bearer -> 401" "$STATUS $BODY" "401 $UNAUTHORIZED"
+req "$B/admin/oauth2/introspect" -H "Authorization: Bearer ${ADMIN_TOKEN}x" -d token="$AT"
+check "introspect with a longer bearer -> 401 (exact match)" "$STATUS" 401
+req "$B/admin/oauth2/introspect" -u "$ADMIN_TOKEN:" -d token="$AT"
+check "introspect with Basic instead of Bearer -> 401" "$STATUS" 401
+check "introspect with the right bearer -> active" "$(active "$AT" -H "Authorization: Bearer $ADMIN_TOKEN")" true
+req "$B/admin/oauth2/auth/sessions/consent?subject=alice"
+check "consent list without bearer -> 401" "$STATUS $BODY" "401 $UNAUTHORIZED"
+req "$B/admin/oauth2/auth/sessions/consent?subject=alice" -H "Authorization: Bearer wrong"
+check "consent list with a wrong bearer -> 401" "$STATUS" 401
+req "$B/admin/oauth2/auth/sessions/consent?subject=alice" -H "Authorization: Bearer $ADMIN_TOKEN"
+check "consent list with the right bearer -> 200, one row" "$STATUS/$(echo "$BODY" | js d.length)" "200/1"
+req -X DELETE "$B/admin/oauth2/auth/sessions/consent?subject=alice&all=true"
+check "consent DELETE without bearer -> 401, token still active" "$STATUS/$(active "$AT" -H "Authorization: Bearer $ADMIN_TOKEN")" "401/true"
+req -X DELETE "$B/admin/oauth2/auth/sessions/consent?subject=alice&all=true" -H "Authorization: Bearer $ADMIN_TOKEN"
+check "consent DELETE with the right bearer -> 204" "$STATUS" 204
+curl -s "$B/test/consent" -d subject=henry -d client_id=pam-ory-public >/dev/null
+curl -s "$B/test/consent" -d subject=henry -d client_id=pam-ory-post >/dev/null
+req "$B/admin/oauth2/auth/sessions/consent?subject=henry" -H "Authorization: Bearer $ADMIN_TOKEN"
+NEXT=$(link_url next)
+check "CONSENT_PAGE_SIZE=1: one row per page when no page_size is sent" "$(echo "$BODY" | js d.length)/$(link_url first | grep -o 'page_size=[0-9]*')" "1/page_size=1"
+check "ABSOLUTE_LINKS=1: Link URLs carry the origin" "$(echo "$NEXT" | grep -c "^${B}/admin/oauth2/auth/sessions/consent?page_size=1&page_token=")" 1
+req "$NEXT" -H "Authorization: Bearer $ADMIN_TOKEN"
+check "... following the absolute next URL: last page" "$STATUS/$(echo "$BODY" | js 'd[0].consent_request.client.client_id')/$(link_url next)" "200/pam-ory-post/"
+req "$B/test/introspect-next" --data-urlencode 'body={"active":true}'
+req "$B/admin/oauth2/introspect" -d token="$AT"
+check "the bearer check comes before introspect-next answers" "$STATUS" 401
+check "... which then still answers (authorized)" "$(curl -s "$B/admin/oauth2/introspect" -H "Authorization: Bearer $ADMIN_TOKEN" -d token=x)" '{"active":true}'
 
 # =====================================================================================================
 # TLS with a self-signed certificate for 127.0.0.1.

@@ -25,6 +25,13 @@ export class MemoryStore {
     return (model) => new Adapter(model, this);
   }
 
+  // Deletes a grant and every token, code and device code issued under it (consent revocation).
+  async revokeGrant(grantId) {
+    const grants = new Adapter('Grant', this);
+    await grants.revokeByGrantId(grantId);
+    await grants.destroy(grantId);
+  }
+
   // Payloads of unexpired rows of one model.
   * payloads(model) {
     for (const [key, row] of this.rows) {

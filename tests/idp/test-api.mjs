@@ -4,9 +4,44 @@
 // server (expire codes, force slow_down, rotate the signing key), and check the module from the outside
 // (request counts, and every secret issued, to prove none leaks into logs). POST bodies are
 // form-encoded; every answer is JSON. User codes are matched exactly and case-sensitively.
+import { recordDeviceConsent } from './consent.mjs';
 import { TAMPER_MODES } from './id-token.mjs';
 import { codeFromKey, storageKey } from './user-codes.mjs';
 import { epochTime, readForm, sendJson } from './util.mjs';
+
+// Thrown by the parameter parsers below; testApi() answers 400 {"error": message, ...extra}.
+class BadParam extends Error {
+  constructor(message, extra = {}) {
+    super(message);
+    this.extra = extra;
+  }
+}
+
+// Optional form parameters: the fallback when absent, BadParam when malformed.
+function intParam(form, name, fallback) {
+  if (!form.has(name)) return fallback;
+  const n = Number(form.get(name));
+  if (form.get(name) === '' || !Number.isInteger(n) || n < 0) throw new BadParam(`${name} must be an integer >= 0`);
+  return n;
+}
+
+function boolParam(form, name, fallback) {
+  if (!form.has(name)) return fallback;
+  if (!['true', 'false'].includes(form.get(name))) throw new BadParam(`${name} must be true or false`);
+  return form.get(name) === 'true';
+}
+
+function jsonObjectParam(form, name) {
+  if (!form.has(name)) return {};
+  let value;
+  try {
+    value = JSON.parse(form.get(name));
+  } catch {
+    value = undefined;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new BadParam(`${name} must be a JSON object`);
+  return value;
+}
 
 // Loads the device code for form's user_code, or answers 400/404 and returns undefined.
 async function findCode(ctx, provider, form) {
@@ -30,31 +65,32 @@ async function findOpenCode(ctx, provider, form) {
   return code;
 }
 
-// Parses approve's optional claims=<JSON object> and tamper=<mode>[,<mode>…]; answers 400 if invalid.
-function parseApprovalExtras(ctx, form) {
-  let claims = {};
-  if (form.has('claims')) {
-    try {
-      claims = JSON.parse(form.get('claims'));
-    } catch {
-      claims = undefined;
-    }
-    if (!claims || typeof claims !== 'object' || Array.isArray(claims)) {
-      return sendJson(ctx, 400, { error: 'claims must be a JSON object' });
-    }
-  }
+// Parses approve's optional parameters into grant meta (state.grantMeta) and consent options:
+// claims=<JSON object> (session.id_token), ext=<JSON object> (session.access_token),
+// tamper=<mode>[,<mode>…], acr=, amr=<a,b>, auth_time=<unix>, remember=, remember_for=.
+function parseApprovalExtras(form, now) {
   const tamper = new Set((form.get('tamper') ?? '').split(',').filter(Boolean));
   const bad = [...tamper].filter((t) => !TAMPER_MODES.has(t));
-  if (bad.length) return sendJson(ctx, 400, { error: `unknown tamper mode ${bad.join(',')}`, allowed: [...TAMPER_MODES] });
-  return { claims, tamper };
+  if (bad.length) throw new BadParam(`unknown tamper mode ${bad.join(',')}`, { allowed: [...TAMPER_MODES] });
+  const meta = {
+    claims: jsonObjectParam(form, 'claims'),
+    ext: jsonObjectParam(form, 'ext'),
+    tamper,
+    acr: form.get('acr') ?? '1',
+    amr: form.has('amr') ? form.get('amr').split(',').filter(Boolean) : ['pwd'],
+    authTime: intParam(form, 'auth_time', now),
+  };
+  return { meta, remember: boolParam(form, 'remember', false), rememberFor: intParam(form, 'remember_for', 0) };
 }
 
-// POST /test/approve user_code=…[&sub=alice][&scope=…][&claims={…}][&tamper=…]
+// POST /test/approve user_code=…[&sub=alice][&scope=…][&claims={…}][&ext={…}][&tamper=…][&acr=…]
+//   [&amr=a,b][&auth_time=<unix>][&remember=true|false][&remember_for=<s>]
 // Does what login + consent do in the browser: a grant for `sub` with the requested scopes (or only
-// those also listed in `scope`), stored on the device code so the next poll gets tokens.
-async function approve(ctx, { provider, state }, form) {
-  const extras = parseApprovalExtras(ctx, form);
-  if (!extras) return;
+// those also listed in `scope`), stored on the device code so the next poll gets tokens, and the
+// consent session Hydra would persist for it.
+async function approve(ctx, { provider, state, consents }, form) {
+  const now = epochTime();
+  const extras = parseApprovalExtras(form, now);
   const code = await findOpenCode(ctx, provider, form);
   if (!code) return;
 
@@ -66,12 +102,15 @@ async function approve(ctx, { provider, state }, form) {
   const grant = new provider.Grant({ accountId: sub, clientId: code.clientId });
   if (granted.length) grant.addOIDCScope(granted.join(' '));
   const grantId = await grant.save();
-  const now = epochTime();
+  const { meta } = extras;
   Object.assign(code, {
-    accountId: sub, grantId, scope: granted.join(' '), authTime: now, acr: '1', amr: ['pwd'],
+    accountId: sub, grantId, scope: granted.join(' '), authTime: meta.authTime, acr: meta.acr, amr: meta.amr,
   });
   await code.save();
-  Object.assign(state.grantMeta(grantId, now), extras);
+  const grantMeta = Object.assign(state.grantMeta(grantId, now), meta);
+  const consent = recordDeviceConsent(consents, {
+    code, meta: grantMeta, remember: extras.remember, rememberFor: extras.rememberFor,
+  });
 
   sendJson(ctx, 200, {
     approved: true,
@@ -79,7 +118,8 @@ async function approve(ctx, { provider, state }, form) {
     sub,
     client_id: code.clientId,
     scope: granted.join(' '),
-    tamper: [...extras.tamper],
+    tamper: [...meta.tamper],
+    consent_request_id: consent.id,
   });
 }
 
@@ -104,10 +144,44 @@ async function expire(ctx, { provider }, form) {
 
 // POST /test/slow-down [count=N] - the next N device-code polls (any code) answer 400 slow_down.
 function slowDown(ctx, { state }, form) {
-  const count = Number(form.get('count') ?? 1);
-  if (!Number.isInteger(count) || count < 0) return sendJson(ctx, 400, { error: 'count must be an integer >= 0' });
-  state.slowDownLeft = count;
-  return sendJson(ctx, 200, { slow_down: count });
+  state.slowDownLeft = intParam(form, 'count', 1);
+  return sendJson(ctx, 200, { slow_down: state.slowDownLeft });
+}
+
+// POST /test/introspect-next body=<JSON text>[&count=N] - the next N requests to
+// /admin/oauth2/introspect answer 200 with exactly `body` (not validated, so anything can be
+// tested); clear=1 drops what is pending.
+function introspectNext(ctx, { state }, form) {
+  if (form.get('clear') === '1') {
+    state.introspectNext = { body: undefined, left: 0 };
+    return sendJson(ctx, 200, { introspect_next: 0 });
+  }
+  if (!form.get('body')) throw new BadParam('body is required (or clear=1)');
+  state.introspectNext = { body: form.get('body'), left: intParam(form, 'count', 1) };
+  return sendJson(ctx, 200, { introspect_next: state.introspectNext.left });
+}
+
+// POST /test/consent subject=…&client_id=…[&grant_scope=a b][&remember=true][&remember_for=0]
+//   [&handled_at=<unix>][&requested_at=<unix>][&login_session_id=…]
+// A consent session row without a device flow (and without tokens), e.g. one remembered long ago.
+function consent(ctx, { consents, clients }, form) {
+  const subject = form.get('subject');
+  const clientId = form.get('client_id');
+  if (!subject) throw new BadParam('subject is required');
+  // any client a PAM host could use (the internal introspection client has no grant types)
+  if (!clients.some((c) => c.client_id === clientId && c.grant_types.length)) throw new BadParam('unknown client_id');
+  const handledAt = intParam(form, 'handled_at', epochTime());
+  const row = consents.add({
+    subject,
+    clientId,
+    grantScope: (form.get('grant_scope') ?? '').split(' ').filter(Boolean),
+    remember: boolParam(form, 'remember', true),
+    rememberFor: intParam(form, 'remember_for', 0),
+    handledAt,
+    requestedAt: intParam(form, 'requested_at', handledAt),
+    ...(form.get('login_session_id') && { loginSessionId: form.get('login_session_id') }),
+  });
+  return sendJson(ctx, 200, { consent_request_id: row.id });
 }
 
 // POST /test/rotate-key [drop_old=1] - a new RSA 4096 RS256 key (new UUID kid) signs from now on.
@@ -143,6 +217,8 @@ const ENDPOINTS = {
   'POST /test/expire': expire,
   'POST /test/slow-down': slowDown,
   'POST /test/rotate-key': rotateKey,
+  'POST /test/introspect-next': introspectNext,
+  'POST /test/consent': consent,
   'GET /test/stats': (ctx, { state }) => sendJson(ctx, 200, state.stats),
   'POST /test/stats/reset': (ctx, { state }) => {
     state.resetStats();
@@ -152,13 +228,18 @@ const ENDPOINTS = {
   'GET /test/codes': codes,
 };
 
-/** deps: { provider, keyring, state, store, clients } */
+/** deps: { provider, keyring, state, store, consents, clients } */
 export function testApi(deps) {
   return async (ctx, next) => {
     if (!ctx.path.startsWith('/test/')) return next();
     const handler = ENDPOINTS[`${ctx.method} ${ctx.path}`];
     if (!handler) return sendJson(ctx, 404, { error: 'no such test endpoint', endpoints: Object.keys(ENDPOINTS) });
     const form = ctx.method === 'POST' ? (await readForm(ctx)) ?? new URLSearchParams() : undefined;
-    return handler(ctx, deps, form);
+    try {
+      return await handler(ctx, deps, form);
+    } catch (err) {
+      if (!(err instanceof BadParam)) throw err;
+      return sendJson(ctx, 400, { error: err.message, ...err.extra });
+    }
   };
 }

@@ -118,6 +118,15 @@ class Idp:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
 
+    def delete(self, path, bearer=None):
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+        req = urllib.request.Request(self.issuer + path.lstrip("/"), method="DELETE", headers=headers)
+        try:
+            with self._open(req) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
     def get(self, path):
         with self._open(urllib.request.Request(self.issuer + path.lstrip("/"))) as r:
             return json.loads(r.read())
@@ -166,7 +175,11 @@ class PamEnv:
             f.write(text)
 
     def configure(self, service, conf_lines, args=""):
-        """Write pam_ory.conf for this service and a PAM stack using it."""
+        """Write pam_ory.conf for this service and a PAM stack using it.  The
+        JWKS/discovery cache goes to this environment's temp dir, never to
+        the host's /var/cache/pam_ory."""
+        if not any(l.startswith("cache_dir") for l in conf_lines):
+            conf_lines = list(conf_lines) + [f"cache_dir = {self.path('cache')}"]
         conf = self.write_file(f"{service}.conf", "".join(l + "\n" for l in conf_lines))
         line = f"{MODULE} config={conf} {args}".strip()
         self.write_service(service, f"auth required {line}\naccount required {line}\n")
@@ -212,9 +225,10 @@ CODE_RE = re.compile(r"Code:\s+(\S+)")
 
 
 def run_pamtester(pam, service, user, respond=None, ops=("authenticate", "acct_mgmt"),
-                  timeout=60, wrapper=None, extra_preload=None):
+                  timeout=60, wrapper=None, extra_preload=None, stdin_text=None):
     """Run pamtester; when the prompt shows a user code, call respond(code)
-    (the "phone" side: approve, deny or nothing), then press Enter."""
+    (the "phone" side: approve, deny or nothing), then press Enter.  With
+    stdin_text, that is typed at once instead (token mode's password)."""
     wrapper = wrapper if wrapper is not None else wrapper_from_env()
     cmd = (wrapper or []) + ["pamtester", "-v", service, user] + list(ops)
     env = pam.environ(extra_preload or _extra_preload_from_env())
@@ -232,6 +246,10 @@ def run_pamtester(pam, service, user, respond=None, ops=("authenticate", "acct_m
                threading.Thread(target=pump, args=(proc.stderr, err), daemon=True)]
     for t in readers:
         t.start()
+    if stdin_text is not None:
+        proc.stdin.write(stdin_text.encode())
+        proc.stdin.close()
+        seen_code = ""
     deadline = start + timeout
     while proc.poll() is None and time.monotonic() < deadline:
         text = err.decode(errors="replace")

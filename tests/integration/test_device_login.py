@@ -174,10 +174,10 @@ class DeviceLoginTest(unittest.TestCase):
         self.assertPam(r, "PAM_SERVICE_ERR")
         self.assertLogged(r, re.escape(conf))
 
-    def test_unsupported_mode(self):
+    def test_consent_mode_needs_admin_url(self):
         r = self.login(conf=conf_for(self.idp, extra=["mode = consent"]))
         self.assertPam(r, "PAM_SERVICE_ERR")
-        self.assertLogged(r, r"mode=consent is not supported yet")
+        self.assertLogged(r, r"mode=consent needs admin_url")
 
     def test_client_refused_by_idp_is_a_config_error(self):
         r = self.login(conf=conf_for(self.idp, "no-such-client"))
@@ -199,6 +199,18 @@ class DeviceLoginTest(unittest.TestCase):
         # interval 1 s: the first poll gets slow_down, the next one waits 1 + 5 s.
         self.assertGreaterEqual(r.elapsed, 6)
         self.assertEqual(self.idp.stats()["token"], 2)
+
+    def test_requests_per_login(self):
+        """A cold cache costs one discovery and one JWKS fetch; a warm one none."""
+        self.idp.reset_stats()
+        self.assertPam(self.login(respond=self.approve("alice")), "PAM_SUCCESS")
+        cold = self.idp.stats()
+        self.idp.reset_stats()
+        self.assertPam(self.login(respond=self.approve("alice")), "PAM_SUCCESS")
+        warm = self.idp.stats()
+        print(f"\n  one device login: cold cache {cold}, warm cache {warm}", end=" ")
+        self.assertEqual((cold["discovery"], cold["jwks"], cold["device_auth"], cold["token"]), (1, 1, 1, 1))
+        self.assertEqual((warm["discovery"], warm["jwks"], warm["device_auth"], warm["token"]), (0, 0, 1, 1))
 
     def test_tokens_stay_valid_no_poll_after_success(self):
         self.idp.reset_stats()

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "account.h"
@@ -50,12 +52,81 @@ static void malformed_lines_are_errors(void **state)
     assert_int_equal(pamory_map_allows(&quiet, "map", "x y\nbroken\n", "x", "y"), -1);
 }
 
+/* What pamory_map_each reported, for the iterator tests. */
+struct seen {
+    int n;
+    int lineno[8];
+    char claim[8][32];
+    char user[8][32];
+    int stop_at;   /* return -7 on this call number (1-based); 0: never */
+};
+
+static int record(void *arg, int lineno, const char *claim, const char *user)
+{
+    struct seen *s = arg;
+
+    if (s->n < 8) {
+        s->lineno[s->n] = lineno;
+        snprintf(s->claim[s->n], sizeof(s->claim[0]), "%s", claim);
+        snprintf(s->user[s->n], sizeof(s->user[0]), "%s", user);
+    }
+    s->n++;
+    return s->n == s->stop_at ? -7 : 0;
+}
+
+static void each_visits_every_pair_with_its_line(void **state)
+{
+    struct seen s = { 0 };
+
+    (void)state;
+    assert_int_equal(pamory_map_each(&quiet, "map", map, record, &s), 0);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.lineno[0], 3);
+    assert_string_equal(s.claim[0], "user-123");
+    assert_string_equal(s.user[0], "alice");
+    assert_int_equal(s.lineno[1], 4);
+    assert_string_equal(s.claim[1], "user-456");
+    assert_string_equal(s.user[1], "bob");
+    assert_int_equal(s.lineno[2], 5);
+    assert_string_equal(s.user[2], "alice-admin");   /* the CR of a CRLF line is not part of it */
+
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(pamory_map_each(&quiet, "map", "", record, &s), 0);
+    assert_int_equal(s.n, 0);
+}
+
+static void each_reads_past_malformed_lines(void **state)
+{
+    struct seen s = { 0 };
+
+    (void)state;
+    /* Every good line is still visited, so a checker can report everything. */
+    assert_int_equal(pamory_map_each(&quiet, "map", "broken\na b\nx y z\nc d\n", record, &s), -1);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.lineno[0], 2);
+    assert_string_equal(s.user[0], "b");
+    assert_int_equal(s.lineno[1], 4);
+    assert_string_equal(s.user[1], "d");
+}
+
+static void each_stops_when_told(void **state)
+{
+    struct seen s = { .stop_at = 1 };
+
+    (void)state;
+    assert_int_equal(pamory_map_each(&quiet, "map", map, record, &s), -7);
+    assert_int_equal(s.n, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mapped_pairs_are_allowed),
         cmocka_unit_test(other_pairs_are_not),
         cmocka_unit_test(malformed_lines_are_errors),
+        cmocka_unit_test(each_visits_every_pair_with_its_line),
+        cmocka_unit_test(each_reads_past_malformed_lines),
+        cmocka_unit_test(each_stops_when_told),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

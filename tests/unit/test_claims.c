@@ -1,6 +1,7 @@
 /*
- * Unit tests for ID token claim checks (src/token/claims.c).  Every time rule
- * is tested on both sides of its boundary, with PAMORY_CLOCK_SKEW = 60 s.
+ * Unit tests for JWT claim checks (src/token/claims.c).  Every time rule is
+ * tested on both sides of its boundary, with PAMORY_CLOCK_SKEW = 60 s; each
+ * optional check on its own, off and on.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,15 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "json.h"
+#include "token/base64url.h"
 #include "token/claims.h"
 
 #define ISSUER "https://idp.example.com"
 #define CLIENT "pam-client"
 #define NOW 1700000000L
 
-static const struct pamory_claims_expect expect = { ISSUER, CLIENT, NOW };
+static const struct pamory_claims_expect expect = { .issuer = ISSUER, .client_id = CLIENT, .now = NOW };
 
 /*
  * Claims of a valid Hydra-like ID token, with the members of more added or
@@ -236,6 +239,236 @@ static void test_missing_expectations(void **state)
     assert_fails(verdict_with("{}", &e), "issuer mismatch");
 }
 
+/* ------------------------------------------------------------- at_hash */
+
+#define ACCESS_TOKEN "ory_at_Zm9vYmFy.c2lnbmF0dXJl"
+
+/* base64url of the left half of the named hash of ACCESS_TOKEN. */
+static char *at_hash(const char *md_name, const char *token)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    char *s;
+
+    assert_int_equal(EVP_Digest(token, strlen(token), md, &n, EVP_get_digestbyname(md_name), NULL), 1);
+    s = pamory_b64url_encode(md, n / 2);
+    assert_non_null(s);
+    return s;
+}
+
+static const char *verdict_at_hash(const char *alg, const char *hash, const char *token)
+{
+    struct pamory_claims_expect e = expect;
+    char more[256];
+
+    e.access_token = token;
+    e.alg = alg;
+    snprintf(more, sizeof(more), "{\"at_hash\":\"%s\"}", hash);
+    return verdict_with(more, &e);
+}
+
+static void test_at_hash(void **state)
+{
+    static const struct { const char *alg, *md; } algs[] = {
+        { "RS256", "SHA256" }, { "PS256", "SHA256" }, { "ES256", "SHA256" },
+        { "RS384", "SHA384" }, { "PS384", "SHA384" }, { "ES384", "SHA384" },
+        { "RS512", "SHA512" }, { "PS512", "SHA512" }, { "ES512", "SHA512" },
+    };
+    struct pamory_claims_expect e = expect;
+    char *h256 = at_hash("SHA256", ACCESS_TOKEN);
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+        char *good = at_hash(algs[i].md, ACCESS_TOKEN);
+        char *other = at_hash(algs[i].md, ACCESS_TOKEN "x");
+
+        assert_passes(verdict_at_hash(algs[i].alg, good, ACCESS_TOKEN));
+        assert_fails(verdict_at_hash(algs[i].alg, other, ACCESS_TOKEN),
+                     "at_hash does not match the access token");
+        if (strcmp(algs[i].md, "SHA256") != 0)
+            assert_fails(verdict_at_hash(algs[i].alg, h256, ACCESS_TOKEN),
+                         "at_hash does not match the access token");
+        free(good);
+        free(other);
+    }
+    /* An alg without a known hash cannot vouch for anything. */
+    assert_fails(verdict_at_hash("none", h256, ACCESS_TOKEN), "at_hash does not match the access token");
+    assert_fails(verdict_at_hash(NULL, h256, ACCESS_TOKEN), "at_hash does not match the access token");
+    /* The full hash, or padding, is not the left half. */
+    {
+        char *full = at_hash("SHA512", ACCESS_TOKEN);   /* 32 bytes: the length of a full SHA-256 */
+        char padded[128];
+
+        assert_fails(verdict_at_hash("RS256", full, ACCESS_TOKEN), "at_hash does not match the access token");
+        snprintf(padded, sizeof(padded), "%s=", h256);
+        assert_fails(verdict_at_hash("RS256", padded, ACCESS_TOKEN), "at_hash does not match the access token");
+        free(full);
+    }
+    /* Absent claim, or no access token at hand: nothing to check. */
+    e.access_token = ACCESS_TOKEN;
+    e.alg = "RS256";
+    assert_passes(verdict_with("{}", &e));
+    assert_passes(verdict_at_hash("RS256", "garbage", NULL));
+    assert_fails(verdict_with("{\"at_hash\":7}", &e), "at_hash is not a string");
+    assert_fails(verdict_with("{\"at_hash\":null}", &e), "at_hash is not a string");
+    free(h256);
+}
+
+/* ----------------------------------------------------------- audience */
+
+static void test_any_client(void **state)
+{
+    struct pamory_claims_expect e = expect;
+
+    (void)state;
+    e.any_client = true;
+    /* aud naming client_id is enough; so is the client_id claim (Hydra's JWT access tokens). */
+    assert_passes(verdict_with("{}", &e));
+    assert_passes(verdict_with("{\"aud\":[],\"client_id\":\"" CLIENT "\"}", &e));
+    assert_passes(verdict_with("{\"aud\":\"DROP\",\"client_id\":\"" CLIENT "\"}", &e));
+    assert_fails(verdict_with("{\"aud\":[],\"client_id\":\"web\"}", &e),
+                 "neither aud nor client_id names an allowed client");
+    assert_fails(verdict_with("{\"aud\":\"DROP\"}", &e),
+                 "neither aud nor client_id names an allowed client");
+    assert_fails(verdict_with("{\"aud\":[],\"client_id\":[\"" CLIENT "\"]}", &e),
+                 "neither aud nor client_id names an allowed client");
+    /* allowed_clients adds whole words, in aud or in client_id. */
+    e.allowed_clients = " web\tcli ";
+    assert_passes(verdict_with("{\"aud\":[],\"client_id\":\"web\"}", &e));
+    assert_passes(verdict_with("{\"aud\":[],\"client_id\":\"cli\"}", &e));
+    assert_passes(verdict_with("{\"aud\":[\"x\",\"cli\"],\"client_id\":\"y\"}", &e));
+    assert_passes(verdict_with("{\"aud\":\"web\"}", &e));
+    assert_fails(verdict_with("{\"aud\":[],\"client_id\":\"we\"}", &e),
+                 "neither aud nor client_id names an allowed client");
+    assert_fails(verdict_with("{\"aud\":[],\"client_id\":\"web cli\"}", &e),
+                 "neither aud nor client_id names an allowed client");
+    assert_fails(verdict_with("{\"aud\":[],\"client_id\":\"\"}", &e),
+                 "neither aud nor client_id names an allowed client");
+    /* A malformed aud is refused even when client_id would do. */
+    assert_fails(verdict_with("{\"aud\":[1],\"client_id\":\"" CLIENT "\"}", &e),
+                 "aud is not a string or an array of strings");
+    assert_fails(verdict_with("{\"aud\":{},\"client_id\":\"" CLIENT "\"}", &e),
+                 "aud is not a string or an array of strings");
+    /* Without any_client, allowed_clients changes nothing: ID tokens name our client. */
+    e.any_client = false;
+    assert_fails(verdict_with("{\"aud\":\"web\"}", &e), "audience does not contain client_id");
+    assert_fails(verdict_with("{\"aud\":[],\"client_id\":\"" CLIENT "\"}", &e),
+                 "audience does not contain client_id");
+}
+
+/* -------------------------------------------------------------- scope */
+
+static const char *verdict_scope(const char *required, const char *more)
+{
+    struct pamory_claims_expect e = expect;
+
+    e.required_scope = required;
+    return verdict_with(more, &e);
+}
+
+static void test_required_scope(void **state)
+{
+    (void)state;
+    assert_passes(verdict_scope(NULL, "{}"));
+    assert_passes(verdict_scope(NULL, "{\"scp\":5}"));
+    assert_passes(verdict_scope("sudo", "{\"scp\":[\"openid\",\"sudo\"]}"));
+    assert_passes(verdict_scope("openid sudo", "{\"scp\":[\"sudo\",\"openid\"]}"));
+    assert_passes(verdict_scope("  openid\tsudo  ", "{\"scope\":\"openid offline sudo\"}"));
+    assert_passes(verdict_scope("openid sudo", "{\"scp\":[\"openid\"],\"scope\":\"sudo\"}"));
+    assert_passes(verdict_scope("", "{}"));
+    assert_fails(verdict_scope("sudo", "{\"scp\":[\"openid\",\"sudoers\"]}"),
+                 "a scope of required_scope was not granted");
+    assert_fails(verdict_scope("sudo", "{\"scp\":[\"openid sudo\"]}"),
+                 "a scope of required_scope was not granted");
+    assert_fails(verdict_scope("sudo", "{\"scope\":\"openid sud\"}"),
+                 "a scope of required_scope was not granted");
+    assert_fails(verdict_scope("openid sudo", "{\"scp\":[\"openid\"]}"),
+                 "a scope of required_scope was not granted");
+    assert_fails(verdict_scope("sudo", "{\"scp\":[]}"), "a scope of required_scope was not granted");
+    assert_fails(verdict_scope("sudo", "{}"), "no scp or scope claim, but required_scope is set");
+    assert_fails(verdict_scope("sudo", "{\"scp\":null}"), "no scp or scope claim, but required_scope is set");
+    assert_fails(verdict_scope("sudo", "{\"scp\":\"sudo\"}"), "scp is not an array of strings");
+    assert_fails(verdict_scope("sudo", "{\"scp\":[\"sudo\",null]}"), "scp is not an array of strings");
+    assert_fails(verdict_scope("sudo", "{\"scope\":[\"sudo\"]}"), "scope is not a string");
+}
+
+/* ---------------------------------------------------------- auth_time */
+
+static const char *verdict_auth_time(unsigned max_age, long offset)
+{
+    struct pamory_claims_expect e = expect;
+    char more[64];
+
+    e.max_auth_age = max_age;
+    snprintf(more, sizeof(more), "{\"auth_time\":%ld}", NOW + offset);
+    return verdict_with(more, &e);
+}
+
+static void test_max_auth_age(void **state)
+{
+    struct pamory_claims_expect e = expect;
+
+    (void)state;
+    assert_passes(verdict_auth_time(0, -100000));
+    assert_passes(verdict_auth_time(300, 0));
+    assert_passes(verdict_auth_time(300, -300));
+    assert_fails(verdict_auth_time(300, -301), "authentication older than max_auth_age");
+    assert_passes(verdict_auth_time(300, 60));
+    assert_fails(verdict_auth_time(300, 61), "auth_time in the future");
+    e.max_auth_age = 300;
+    assert_fails(verdict_with("{}", &e), "no auth_time, but max_auth_age is set");
+    assert_fails(verdict_with("{\"auth_time\":null}", &e), "no auth_time, but max_auth_age is set");
+    assert_fails(verdict_with("{\"auth_time\":\"1700000000\"}", &e), "auth_time is not an integer");
+    assert_fails(verdict_with("{\"auth_time\":1699999999.5}", &e), "auth_time is not an integer");
+    e.max_auth_age = 0;
+    assert_passes(verdict_with("{\"auth_time\":\"x\"}", &e));
+}
+
+/* ---------------------------------------------------------------- acr */
+
+static const char *verdict_acr(const char *required, const char *more)
+{
+    struct pamory_claims_expect e = expect;
+
+    e.required_acr = required;
+    return verdict_with(more, &e);
+}
+
+static void test_required_acr(void **state)
+{
+    (void)state;
+    assert_passes(verdict_acr(NULL, "{}"));
+    assert_passes(verdict_acr(NULL, "{\"acr\":5}"));
+    assert_passes(verdict_acr("aal2", "{\"acr\":\"aal2\"}"));
+    assert_passes(verdict_acr("aal2 aal3", "{\"acr\":\"aal3\"}"));
+    assert_passes(verdict_acr("urn:mace:incommon:iap:silver", "{\"acr\":\"urn:mace:incommon:iap:silver\"}"));
+    assert_fails(verdict_acr("aal2 aal3", "{\"acr\":\"aal1\"}"), "acr is not one of required_acr");
+    assert_fails(verdict_acr("aal2", "{\"acr\":\"aal\"}"), "acr is not one of required_acr");
+    assert_fails(verdict_acr("aal2", "{\"acr\":\"AAL2\"}"), "acr is not one of required_acr");
+    assert_fails(verdict_acr("aal2", "{\"acr\":\"\"}"), "acr is not one of required_acr");
+    assert_fails(verdict_acr("aal2 aal3", "{\"acr\":\"aal2 aal3\"}"), "acr is not one of required_acr");
+    assert_fails(verdict_acr("aal2", "{}"), "no acr, but required_acr is set");
+    assert_fails(verdict_acr("aal2", "{\"acr\":[\"aal2\"]}"), "acr is not a string");
+}
+
+/* The optional checks run after the common ones, in a fixed order. */
+static void test_optional_checks_order(void **state)
+{
+    struct pamory_claims_expect e = expect;
+
+    (void)state;
+    e.required_scope = "sudo";
+    e.max_auth_age = 60;
+    e.required_acr = "aal2";
+    assert_fails(verdict_with("{\"exp\":1}", &e), "expired");
+    assert_fails(verdict_with("{}", &e), "no scp or scope claim, but required_scope is set");
+    assert_fails(verdict_with("{\"scp\":[\"sudo\"]}", &e), "no auth_time, but max_auth_age is set");
+    assert_fails(verdict_with("{\"scp\":[\"sudo\"],\"auth_time\":1700000000}", &e),
+                 "no acr, but required_acr is set");
+    assert_passes(verdict_with("{\"scp\":[\"sudo\"],\"auth_time\":1700000000,\"acr\":\"aal2\"}", &e));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +485,12 @@ int main(void)
         cmocka_unit_test(test_nbf),
         cmocka_unit_test(test_first_failure_reported),
         cmocka_unit_test(test_missing_expectations),
+        cmocka_unit_test(test_at_hash),
+        cmocka_unit_test(test_any_client),
+        cmocka_unit_test(test_required_scope),
+        cmocka_unit_test(test_max_auth_age),
+        cmocka_unit_test(test_required_acr),
+        cmocka_unit_test(test_optional_checks_order),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
