@@ -21,20 +21,33 @@
  * plus the margin on every side; anything outside the symbol, including
  * positions past the canvas edge, is light, so callers need no bounds logic.
  */
-static int dark(const QRcode *qr, int x, int y)
+static int dark(const QRcode *qr, int margin, int x, int y)
 {
-    int sx = x - PAMORY_QR_MARGIN;
-    int sy = y - PAMORY_QR_MARGIN;
+    int sx = x - margin;
+    int sy = y - margin;
 
     if (sx < 0 || sy < 0 || sx >= qr->width || sy >= qr->width)
         return 0;
     return qr->data[sy * qr->width + sx] & 1;
 }
 
+/*
+ * The quiet zone of an ASCII code: PAMORY_QR_MARGIN modules, or one when two
+ * would push the code past 80 columns.  Ory Network verification URLs
+ * (https://<project>.projects.oryapis.com/...?user_code=...) need a version 5
+ * symbol, 37 modules; at two characters a module only a one-module margin
+ * fits, and the blank terminal around the code widens it in practice.
+ */
+static int ascii_margin(const QRcode *qr)
+{
+    return (qr->width + 2 * PAMORY_QR_MARGIN) * 2 <= 80 ? PAMORY_QR_MARGIN : 1;
+}
+
 /* One text line per module row, two characters per module. */
 static char *render_ascii(const QRcode *qr)
 {
-    int size = qr->width + 2 * PAMORY_QR_MARGIN;
+    int margin = ascii_margin(qr);
+    int size = qr->width + 2 * margin;
     char *out = malloc((size_t)size * ((size_t)size * 2 + 1) + 1);
     char *p = out;
     int x, y;
@@ -43,7 +56,7 @@ static char *render_ascii(const QRcode *qr)
         return NULL;
     for (y = 0; y < size; y++) {
         for (x = 0; x < size; x++) {
-            memcpy(p, dark(qr, x, y) ? "##" : "  ", 2);
+            memcpy(p, dark(qr, margin, x, y) ? "##" : "  ", 2);
             p += 2;
         }
         *p++ = '\n';
@@ -67,7 +80,8 @@ static const char *half_block(int upper_dark, int lower_dark)
  */
 static char *render_utf8(const QRcode *qr)
 {
-    int size = qr->width + 2 * PAMORY_QR_MARGIN;
+    int margin = PAMORY_QR_MARGIN;
+    int size = qr->width + 2 * margin;
     int lines = (size + 1) / 2;
     char *out = malloc((size_t)lines * ((size_t)size * BLOCK_MAX + 1) + 1);
     char *p = out;
@@ -77,7 +91,7 @@ static char *render_utf8(const QRcode *qr)
         return NULL;
     for (y = 0; y < size; y += 2) {
         for (x = 0; x < size; x++) {
-            const char *block = half_block(dark(qr, x, y), dark(qr, x, y + 1));
+            const char *block = half_block(dark(qr, margin, x, y), dark(qr, margin, x, y + 1));
             size_t n = strlen(block);
 
             memcpy(p, block, n);

@@ -8,7 +8,9 @@
  *    so the code is half as tall.  Like qrencode -t UTF8 it paints the LIGHT
  *    modules, which is what reads correctly on a dark-background terminal.
  *
- * Both draw a quiet zone of PAMORY_QR_MARGIN modules.  Lines end in "\n".
+ * Both draw a quiet zone of PAMORY_QR_MARGIN modules; ASCII narrows it to
+ * one module when that is what keeps the code within 80 columns (long Ory
+ * Network URLs).  Lines end in "\n".
  */
 #ifndef PAMORY_QR_H
 #define PAMORY_QR_H

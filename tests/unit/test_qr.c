@@ -266,6 +266,30 @@ static void test_ascii_charset_and_width(void **state)
     free(text);
 }
 
+/*
+ * An Ory Network URL (97 characters) needs a 37-module symbol: with the
+ * narrowed margin it still fits 80 columns and still scans.
+ */
+static void test_ascii_long_ory_network_url(void **state)
+{
+    const char *url = "https://brave-goldberg-x7k2p9q4m1.projects.oryapis.com/oauth2/device/verify"
+                      "?user_code=pXk3fQaM";
+    char *text = pamory_qr_render(url, PAMORY_QR_STYLE_ASCII);
+    struct matrix m;
+    char *decoded;
+
+    (void)state;
+    assert_non_null(text);
+    assert_true(strchr(text, '\n') - text <= 80);
+    m = parse_ascii(text);
+    assert_int_equal(m.size, 37 + 2);   /* version 5, one-module margin */
+    decoded = zbar_decode(&m);
+    assert_string_equal(decoded, url);
+    free(decoded);
+    free(m.dark);
+    free(text);
+}
+
 static void test_no_input(void **state)
 {
     char *huge = malloc(4000);
@@ -289,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_ascii_scans),
         cmocka_unit_test(test_utf8_scans),
         cmocka_unit_test(test_ascii_charset_and_width),
+        cmocka_unit_test(test_ascii_long_ory_network_url),
         cmocka_unit_test(test_no_input),
     };
 
