@@ -323,7 +323,8 @@ static int check_page(struct pamory_ctx *ctx, const struct pamory_http *http, co
     if (resp.status != 200) {
         pamory_err(&ctx->log, "consent session list: admin API answered HTTP %ld%s", resp.status,
                    resp.status == 401 || resp.status == 403 ? " (check admin_token_file)" : "");
-        r = resp.status >= 500 ? PAM_AUTHINFO_UNAVAIL : PAM_SERVICE_ERR;
+        /* 5xx and 429 are the admin API's trouble, not our configuration. */
+        r = resp.status >= 500 || resp.status == 429 ? PAM_AUTHINFO_UNAVAIL : PAM_SERVICE_ERR;
     } else if ((found = pamory_consent_page_grants(&ctx->log, resp.body, resp.len, rule, closest)) < 0) {
         r = PAM_AUTHINFO_UNAVAIL;   /* a broken admin API is not the user's fault */
     } else {

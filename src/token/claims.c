@@ -18,22 +18,30 @@
 typedef int (*claim_check)(json_object *claims, const struct pamory_claims_expect *expect,
                            const char **why);
 
+/* A string claim; -1 with *why set to if_missing or if_not_string when it is not one. */
+static int string_claim(json_object *claims, const char *key, const char *if_missing,
+                        const char *if_not_string, const char **out, const char **why)
+{
+    switch (pamory_json_string(claims, key, out)) {
+    case PAMORY_JSON_OK:
+        return 0;
+    case PAMORY_JSON_MISSING:
+        *why = if_missing;
+        return -1;
+    default:
+        *why = if_not_string;
+        return -1;
+    }
+}
+
 /* iss must be the configured issuer byte for byte: no normalising of slashes or case. */
 static int check_iss(json_object *claims, const struct pamory_claims_expect *expect,
                      const char **why)
 {
     const char *iss;
 
-    switch (pamory_json_string(claims, "iss", &iss)) {
-    case PAMORY_JSON_OK:
-        break;
-    case PAMORY_JSON_MISSING:
-        *why = "iss missing";
+    if (string_claim(claims, "iss", "iss missing", "iss is not a string", &iss, why) != 0)
         return -1;
-    default:
-        *why = "iss is not a string";
-        return -1;
-    }
     if (expect->issuer == NULL || strcmp(iss, expect->issuer) != 0) {
         *why = "issuer mismatch";
         return -1;
@@ -370,16 +378,8 @@ static int check_acr(json_object *claims, const struct pamory_claims_expect *exp
 
     if (expect->required_acr == NULL)
         return 0;
-    switch (pamory_json_string(claims, "acr", &acr)) {
-    case PAMORY_JSON_OK:
-        break;
-    case PAMORY_JSON_MISSING:
-        *why = "no acr, but required_acr is set";
+    if (string_claim(claims, "acr", "no acr, but required_acr is set", "acr is not a string", &acr, why) != 0)
         return -1;
-    default:
-        *why = "acr is not a string";
-        return -1;
-    }
     if (!pamory_word_in(expect->required_acr, acr, strlen(acr))) {
         *why = "acr is not one of required_acr";
         return -1;

@@ -254,16 +254,16 @@ static int check_client(const struct pamory_config *cfg, json_object *a, time_t 
     char clean[160];
 
     (void)now;
-    if (!is_set(cfg->allowed_clients))
-        return 0;
     if (pamory_json_string(a, "client_id", &client_id) != PAMORY_JSON_OK) {
-        snprintf(why, len, "client_id is missing or not a string, and allowed_clients is set");
+        snprintf(why, len, "client_id is missing or not a string");
         return -1;
     }
-    if (pamory_word_in(cfg->allowed_clients, client_id, strlen(client_id)))
+    /* As for JWTs: our own client, or one the administrator named. */
+    if (strcmp(client_id, cfg->client_id) == 0 ||
+        pamory_word_in(cfg->allowed_clients, client_id, strlen(client_id)))
         return 0;
     clean_copy(client_id, clean, sizeof(clean));
-    snprintf(why, len, "client_id \"%s\" is not in allowed_clients", clean);
+    snprintf(why, len, "client_id \"%s\" is neither client_id nor in allowed_clients", clean);
     return -1;
 }
 

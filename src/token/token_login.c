@@ -91,8 +91,15 @@ int pamory_token_login(struct pamory_ctx *ctx, const struct pamory_http *http,
     if (r != PAM_SUCCESS)
         return r;
     jwt = looks_like_jwt(*token);
-    r = jwt ? verify_jwt(ctx, http, cache, *token, claims)
-            : pamory_introspect(ctx, http, client, *token, claims);
+    if (!jwt && (ctx->cfg.max_auth_age > 0 || ctx->cfg.required_acr != NULL)) {
+        /* Introspection reports neither auth_time nor acr: what cannot be checked is refused. */
+        pamory_notice(&ctx->log, "token login for %s refused: max_auth_age and required_acr need a JWT; "
+                      "an opaque token does not carry auth_time or acr", ctx->user);
+        r = PAM_AUTH_ERR;
+    } else {
+        r = jwt ? verify_jwt(ctx, http, cache, *token, claims)
+                : pamory_introspect(ctx, http, client, *token, claims);
+    }
     /* introspect=yes: Hydra also says whether a JWT is still active (not revoked). */
     if (r == PAM_SUCCESS && jwt && ctx->cfg.introspect) {
         r = pamory_introspect(ctx, http, client, *token, &answer);

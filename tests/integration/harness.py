@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 import urllib.parse
 import urllib.request
 
@@ -284,3 +285,29 @@ def wrapper_from_env():
     """scripts/test runs some cases under valgrind via PAMORY_TEST_WRAPPER."""
     v = os.environ.get("PAMORY_TEST_WRAPPER")
     return v.split() if v else None
+
+
+class IdpTestCase(unittest.TestCase):
+    """A test class with its own dev IdP (started with idp_env, stopped at
+    the end) and a fresh PAM environment for every test."""
+    idp_env = {}
+
+    @classmethod
+    def setUpClass(cls):
+        require_setup()
+        cls.idp = Idp(**cls.idp_env).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.idp.stop()
+
+    def setUp(self):
+        self.pam = PamEnv()
+
+    def tearDown(self):
+        self.pam.cleanup()
+
+    def assertLogged(self, result, pattern):
+        """Some line the module logged (pam_syslog) matches pattern."""
+        self.assertTrue(any(re.search(pattern, l) for l in result.syslog),
+                        f"no syslog line matches {pattern!r}:\n" + "\n".join(result.syslog))

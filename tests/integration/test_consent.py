@@ -3,29 +3,19 @@ the admin API.  Every rule is tested through pamtester under pam_wrapper
 (where the module's log lines are visible), and the decisive cases through
 the real sudo in a private mount namespace."""
 import os
-import re
 import unittest
 
-from harness import MODULE, PAM_TEXT, Idp, PamEnv, require_setup, run_pamtester
+from harness import MODULE, PAM_TEXT, IdpTestCase, run_pamtester
 from sudo_ns import SudoNamespace
 
 SUBJECT = "sub-alice-123"
 
 
-class ConsentCase(unittest.TestCase):
+class ConsentCase(IdpTestCase):
     idp_env = {"CONSENT_PAGE_SIZE": "1"}   # so that a few consents span several pages
 
-    @classmethod
-    def setUpClass(cls):
-        require_setup()
-        cls.idp = Idp(**cls.idp_env).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.idp.stop()
-
     def setUp(self):
-        self.pam = PamEnv()
+        super().setUp()
         self.map = self.pam.write_file("map", f"{SUBJECT} alice\nsub-bob-456 bob\n")
         self.conf_lines = [f"issuer = {self.idp.issuer}", "client_id = pam-ory-public", "mode = consent",
                            f"admin_url = {self.idp.issuer}", f"map_file = {self.map}"]
@@ -34,7 +24,7 @@ class ConsentCase(unittest.TestCase):
 
     def tearDown(self):
         self.revoke_all()
-        self.pam.cleanup()
+        super().tearDown()
 
     def revoke_all(self):
         for sub in (SUBJECT, "sub-bob-456"):
@@ -54,8 +44,6 @@ class ConsentCase(unittest.TestCase):
     def assertPam(self, r, code):
         self.assertIn(PAM_TEXT[code], r.output, r.output)
 
-    def assertLogged(self, r, pattern):
-        self.assertTrue(any(re.search(pattern, l) for l in r.syslog), "\n".join(r.syslog))
 
 
 class ConsentRulesTest(ConsentCase):

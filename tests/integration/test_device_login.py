@@ -12,30 +12,15 @@ import subprocess
 import time
 import unittest
 
-from harness import (CLIENT_SECRETS, PAM_TEXT, Idp, PamEnv, require_setup, run_pamtester)
+from harness import (CLIENT_SECRETS, PAM_TEXT, Idp, IdpTestCase, PamEnv, require_setup, run_pamtester)
 
 
 def conf_for(idp, client="pam-ory-public", extra=()):
     return [f"issuer = {idp.issuer}", f"client_id = {client}", "qr = off", *extra]
 
 
-class DeviceLoginTest(unittest.TestCase):
+class DeviceLoginTest(IdpTestCase):
     """Cases sharing one IdP with a 600 s device-code lifetime."""
-
-    @classmethod
-    def setUpClass(cls):
-        require_setup()
-        cls.idp = Idp().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.idp.stop()
-
-    def setUp(self):
-        self.pam = PamEnv()
-
-    def tearDown(self):
-        self.pam.cleanup()
 
     # -- helpers ---------------------------------------------------------
     def approve(self, sub="alice", **extra):
@@ -57,9 +42,6 @@ class DeviceLoginTest(unittest.TestCase):
                       f"expected {code}; rc={result.returncode}\n{result.output}")
         self.assertEqual(result.returncode == 0, code == "PAM_SUCCESS", result.output)
 
-    def assertLogged(self, result, pattern):
-        self.assertTrue(any(re.search(pattern, l) for l in result.syslog),
-                        f"no syslog line matches {pattern!r}:\n" + "\n".join(result.syslog))
 
     # -- success ---------------------------------------------------------
     def test_success_public_client(self):
@@ -115,6 +97,28 @@ class DeviceLoginTest(unittest.TestCase):
     def test_username_claim(self):
         conf = conf_for(self.idp, extra=["username_claim = preferred_username"])
         r = self.login(respond=self.approve("user-789", claims='{"preferred_username":"alice"}'), conf=conf)
+        self.assertPam(r, "PAM_SUCCESS")
+
+    def test_step_up_requires_granted_scope(self):
+        """sudo by step-up: the fresh tokens' granted scope must hold required_scope."""
+        conf = conf_for(self.idp, extra=["scope = openid sudo", "required_scope = sudo"])
+        r = self.login(respond=self.approve("alice", scope="openid"), conf=conf)
+        self.assertPam(r, "PAM_AUTH_ERR")
+        self.assertLogged(r, r'scope "sudo" of required_scope was not granted')
+        r = self.login(respond=self.approve("alice"), conf=conf)
+        self.assertPam(r, "PAM_SUCCESS")
+
+    def test_max_auth_age_and_acr(self):
+        """Freshness and assurance level from the ID token (step-up policies)."""
+        conf = conf_for(self.idp, extra=["max_auth_age = 300"])
+        r = self.login(respond=self.approve("alice", auth_time="1000000000"), conf=conf)
+        self.assertPam(r, "PAM_AUTH_ERR")
+        self.assertLogged(r, r"older than max_auth_age")
+        conf = conf_for(self.idp, extra=["required_acr = mfa"])
+        r = self.login(respond=self.approve("alice", acr="pwd"), conf=conf)
+        self.assertPam(r, "PAM_AUTH_ERR")
+        self.assertLogged(r, r"acr")
+        r = self.login(respond=self.approve("alice", acr="mfa"), conf=conf)
         self.assertPam(r, "PAM_SUCCESS")
 
     def test_root_allowed_only_with_allow_root(self):
@@ -235,29 +239,17 @@ class DeviceLoginTest(unittest.TestCase):
                     self.assertNotIn(s, r.output, "a token or secret reached the output or log")
 
 
-class ExpiryTest(unittest.TestCase):
+class ExpiryTest(IdpTestCase):
     """A device code that expires before anyone approves it (Hydra keeps
     answering authorization_pending; the module must stop by itself)."""
-
-    @classmethod
-    def setUpClass(cls):
-        require_setup()
-        cls.idp = Idp(DEVICE_CODE_TTL=4).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.idp.stop()
+    idp_env = {"DEVICE_CODE_TTL": 4}
 
     def test_expired_code(self):
-        pam = PamEnv()
-        try:
-            pam.configure("login-test", conf_for(self.idp))
-            r = run_pamtester(pam, "login-test", "alice", None)
-            self.assertIn(PAM_TEXT["PAM_AUTH_ERR"], r.output)
-            self.assertTrue(any("device code expired" in l for l in r.syslog), r.syslog)
-            self.assertLess(r.elapsed, 20)
-        finally:
-            pam.cleanup()
+        self.pam.configure("login-test", conf_for(self.idp))
+        r = run_pamtester(self.pam, "login-test", "alice", None)
+        self.assertIn(PAM_TEXT["PAM_AUTH_ERR"], r.output)
+        self.assertLogged(r, "device code expired")
+        self.assertLess(r.elapsed, 20)
 
 
 class IdpDownTest(unittest.TestCase):

@@ -4,12 +4,10 @@ import base64
 import glob
 import json
 import os
-import re
-import subprocess
 import threading
 import unittest
 
-from harness import Idp, PamEnv, require_setup, run_pamtester, PAM_TEXT, MODULE
+from harness import CLIENT_SECRETS, MODULE, PAM_TEXT, IdpTestCase, run_pamtester
 from tokens import PAM_CODES, introspect, obtain_tokens, pam_token_login
 
 
@@ -26,24 +24,10 @@ def with_kid(jwt: str, kid: str) -> str:
     return ".".join([b64url(json.dumps(header).encode()), payload, sig])
 
 
-class TokenCase(unittest.TestCase):
-    idp_env = {}
-
-    @classmethod
-    def setUpClass(cls):
-        require_setup()
-        cls.idp = Idp(**cls.idp_env).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.idp.stop()
-
+class TokenCase(IdpTestCase):
     def setUp(self):
-        self.pam = PamEnv()
+        super().setUp()
         self.cache = self.pam.path("cache")
-
-    def tearDown(self):
-        self.pam.cleanup()
 
     def configure(self, *extra, args="", service="token-test", client="pam-ory-public"):
         self.pam.configure(service, [f"issuer = {self.idp.issuer}", f"client_id = {client}", "mode = token",
@@ -57,9 +41,6 @@ class TokenCase(unittest.TestCase):
         if name != "PAM_SUCCESS":
             self.assertEqual(result.failed, step)
 
-    def assertLogged(self, result, pattern):
-        self.assertTrue(any(re.search(pattern, l) for l in result.syslog),
-                        f"no syslog line matches {pattern!r}:\n" + "\n".join(result.syslog))
 
     def stats(self):
         return self.idp.stats()
@@ -85,6 +66,25 @@ class TokenModeTest(TokenCase):
         r = self.login(tokens["access_token"], user="alice")
         self.assertRc(r, "PAM_AUTH_ERR")
         self.assertLogged(r, r"is not user alice")
+
+    def test_opaque_token_of_another_client(self):
+        """A token some other application obtained is not a login token here."""
+        token = obtain_tokens(self.idp)["access_token"]   # issued to pam-ory-public
+        secret = self.pam.write_file("basic.secret", CLIENT_SECRETS["pam-ory-basic"], 0o600)
+        self.configure(f"client_secret_file = {secret}", client="pam-ory-basic")
+        r = self.login(token)
+        self.assertRc(r, "PAM_AUTH_ERR")
+        self.assertLogged(r, r"neither client_id nor in allowed_clients")
+        self.configure(f"client_secret_file = {secret}", "allowed_clients = pam-ory-public",
+                       client="pam-ory-basic")
+        self.assertRc(self.login(token), "PAM_SUCCESS")
+
+    def test_freshness_checks_need_a_jwt(self):
+        token = obtain_tokens(self.idp)["access_token"]
+        self.configure("max_auth_age = 3600")
+        r = self.login(token)
+        self.assertRc(r, "PAM_AUTH_ERR")
+        self.assertLogged(r, r"need a JWT")
 
     def test_jwt_id_token_and_jwt_access_token(self):
         self.configure()

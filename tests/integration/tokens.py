@@ -8,9 +8,7 @@ through libpamtest (python3-pypamtest), whose conversation passes answers
 whole; it drives the same real libpam under pam_wrapper.
 """
 import json
-import os
 import subprocess
-import sys
 import urllib.parse
 import urllib.request
 

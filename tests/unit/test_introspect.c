@@ -170,6 +170,7 @@ static int setup(void **state)
         return -1;
     f->ctx.log = (struct pamory_log){ NULL, true };   /* debug lines are checked too */
     f->ctx.cfg.issuer = S(ISSUER);
+    f->ctx.cfg.client_id = S("pam-host");
     f->ctx.cfg.admin_url = S(ADMIN);
     f->client = (struct pamory_client){ "pam-host", PAMORY_CLIENT_AUTH_NONE, NULL };
     snprintf(f->dir, sizeof(f->dir), "/tmp/test_introspect.XXXXXX");
@@ -354,12 +355,18 @@ static void allowed_clients(void **state)
 {
     struct fixture *f = *state;
 
-    f->ctx.cfg.allowed_clients = S("other  pam-host");
+    /* Our own client's tokens pass; another client's only when allowed_clients names it. */
     script(200, answer((struct members){ 0 }));
     assert_int_equal(run(f, NULL), PAM_SUCCESS);
+    script(200, answer((struct members){ .client_id = "\"web-app\"" }));
+    assert_refused(f, "client_id \"web-app\" is neither client_id nor in allowed_clients");
+    f->ctx.cfg.allowed_clients = S("other  web-app");
+    script(200, answer((struct members){ .client_id = "\"web-app\"" }));
+    assert_int_equal(run(f, NULL), PAM_SUCCESS);
     /* A prefix or suffix of a listed id is not that id. */
-    f->ctx.cfg.allowed_clients = S("pam-host-2 pam");
-    assert_refused(f, "client_id \"pam-host\" is not in allowed_clients");
+    f->ctx.cfg.allowed_clients = S("web-app-2 web");
+    script(200, answer((struct members){ .client_id = "\"web-app\"" }));
+    assert_refused(f, "client_id \"web-app\" is neither client_id nor in allowed_clients");
     script(200, answer((struct members){ .client_id = OMIT }));
     assert_refused(f, "client_id is missing");
 }
