@@ -187,9 +187,9 @@ class PamEnv:
         return conf
 
     def environ(self, extra_preload=None):
-        preload = ["libpam_wrapper.so", "libnss_wrapper.so"]
-        if extra_preload:
-            preload = extra_preload + preload
+        """The environment of a PAM process here: the wrappers preloaded,
+        after the sanitizer runtime when scripts/test asks for one."""
+        preload = (extra_preload or _extra_preload_from_env() or []) + ["libpam_wrapper.so", "libnss_wrapper.so"]
         return dict(os.environ,
                     LD_PRELOAD=" ".join(preload),
                     PAM_WRAPPER="1",
@@ -232,7 +232,7 @@ def run_pamtester(pam, service, user, respond=None, ops=("authenticate", "acct_m
     stdin_text, that is typed at once instead (token mode's password)."""
     wrapper = wrapper if wrapper is not None else wrapper_from_env()
     cmd = (wrapper or []) + ["pamtester", "-v", service, user] + list(ops)
-    env = pam.environ(extra_preload or _extra_preload_from_env())
+    env = pam.environ(extra_preload)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
