@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "tmpdir.h"
 #include <openssl/evp.h>
 
 #include "cache.h"
@@ -93,14 +94,6 @@ struct fixture {
     struct pamory_http http;
 };
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
@@ -127,7 +120,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    nftw(f->root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(f->root);
     free(f);
     return 0;
 }

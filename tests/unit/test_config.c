@@ -12,11 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "tmpdir.h"
 
 #include "config.h"
 #include "safe_file.h"
@@ -50,18 +51,10 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    int r = nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    int r = tmpdir_remove(f->dir);
 
     free(f);
     return r;

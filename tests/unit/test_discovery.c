@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <arpa/inet.h>
-#include <ftw.h>
 #include <glob.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -20,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "tmpdir.h"
 #include <security/pam_modules.h>
 
 #include "discovery.h"
@@ -253,14 +254,6 @@ static void cache_control_parsed(void **state)
 
 /* --------------------------------------------------- fetching through the cache */
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* A discovery document for the loopback issuer on port. */
 static char *loopback_doc(int port, const char *issuer_path)
 {
@@ -340,7 +333,7 @@ static void fetched_once_then_cached(void **state)
     snprintf(issuer, sizeof(issuer), "http://127.0.0.1:%d", srv.port);
     assert_int_equal(pamory_discovery_fetch(&http, &cache, issuer, &d), PAM_AUTHINFO_UNAVAIL);
     free(doc);
-    nftw(root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(root);
 }
 
 /* A cached document that no longer passes is refreshed once, not kept until it expires. */
@@ -371,7 +364,7 @@ static void bad_cached_document_refreshed(void **state)
     pamory_discovery_free(&d);
     free(bad);
     free(good);
-    nftw(root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(root);
 }
 
 /* Without a cache every call asks the IdP. */

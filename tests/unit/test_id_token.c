@@ -11,12 +11,13 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+
+#include "tmpdir.h"
 
 #include "json.h"
 #include "token/id_token.h"
@@ -113,19 +114,11 @@ static int setup(void **state)
     return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    nftw(f->root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(f->root);
     EVP_PKEY_free(f->old_key);
     EVP_PKEY_free(f->new_key);
     EVP_PKEY_free(f->p384);
