@@ -16,7 +16,7 @@ import subprocess
 import threading
 import unittest
 
-from harness import CLIENT_SECRETS, Idp, PamEnv, require_setup
+from harness import CLIENT_SECRETS, IdpTestCase
 
 BUILDDIR = os.environ.get("PAMORY_BUILDDIR",
                           os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -86,23 +86,12 @@ class FakeIdp:
         self.thread.join(5)
 
 
-class CheckerTest(unittest.TestCase):
+class CheckerTest(IdpTestCase):
     @classmethod
     def setUpClass(cls):
-        require_setup()
         if not os.access(CHECKER, os.X_OK):
             raise RuntimeError(f"{CHECKER} is not built (PAMORY_BUILDDIR={BUILDDIR})")
-        cls.idp = Idp().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.idp.stop()
-
-    def setUp(self):
-        self.pam = PamEnv()
-
-    def tearDown(self):
-        self.pam.cleanup()
+        super().setUpClass()
 
     # -- helpers ---------------------------------------------------------
     def conf(self, *extra, issuer=None, client="pam-ory-public", mode=0o644):
