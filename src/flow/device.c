@@ -39,20 +39,18 @@ int pamory_post_as_client(const struct pamory_http *http, const char *url,
                                  client->method == PAMORY_CLIENT_AUTH_BASIC ? &basic : NULL, NULL, resp);
 }
 
-/* The OAuth error of a response body ("error"), or NULL; description sanitized for logs. */
-static const char *oauth_error(json_object *body, char *desc, size_t desclen)
+const char *pamory_oauth_error(json_object *body, char *text, size_t len)
 {
-    const char *error = NULL, *d = NULL;
-    char *clean;
+    const char *error = NULL, *desc = NULL;
+    char e[100], d[200] = "";
 
-    desc[0] = '\0';
+    text[0] = '\0';
     if (pamory_json_string(body, "error", &error) != PAMORY_JSON_OK)
         return NULL;
-    if (pamory_json_string(body, "error_description", &d) == PAMORY_JSON_OK &&
-        (clean = pamory_sanitize(d)) != NULL) {
-        snprintf(desc, desclen, ": %.200s", clean);
-        free(clean);
-    }
+    pamory_sanitize_into(error, e, sizeof(e));
+    if (pamory_json_string(body, "error_description", &desc) == PAMORY_JSON_OK && desc[0] != '\0')
+        pamory_sanitize_into(desc, d, sizeof(d));
+    snprintf(text, len, ": %s%s%s", e, d[0] ? ": " : "", d);
     return error;
 }
 
@@ -111,19 +109,18 @@ static int parse_device_auth(json_object *body, struct pamory_device_auth *out, 
 static int device_auth_refused(struct pamory_ctx *ctx, const struct pamory_http_response *resp)
 {
     json_object *body = pamory_json_parse_object(resp->body, resp->len);
-    char desc[256];
-    const char *error = oauth_error(body, desc, sizeof(desc));
+    char text[320];
+    const char *error = pamory_oauth_error(body, text, sizeof(text));
     int r = PAM_AUTHINFO_UNAVAIL;
 
     /* 429 is the IdP's load, not our configuration. */
     if (error != NULL && resp->status >= 400 && resp->status < 500 && resp->status != 429) {
-        pamory_err(&ctx->log, "the IdP refused the device authorization request for client_id \"%s\": %s%s"
+        pamory_err(&ctx->log, "the IdP refused the device authorization request for client_id \"%s\"%s"
                    " (check client_id, client_auth_method, the client secret and scope)",
-                   ctx->cfg.client_id, error, desc);
+                   ctx->cfg.client_id, text);
         r = PAM_SERVICE_ERR;
     } else {
-        pamory_err(&ctx->log, "device authorization request failed: HTTP %ld%s%s", resp->status,
-                   error ? ", " : "", error ? error : "");
+        pamory_err(&ctx->log, "device authorization request failed: HTTP %ld%s", resp->status, text);
     }
     json_object_put(body);
     return r;
@@ -211,8 +208,8 @@ static int parse_tokens(struct pamory_ctx *ctx, json_object *body, struct pamory
 /* Map a token-endpoint error to the next step (RFC 8628 3.5, hydra-api.md 1.5). */
 static enum poll_result poll_error(struct pamory_ctx *ctx, long status, json_object *body, int *rc)
 {
-    char desc[256];
-    const char *error = oauth_error(body, desc, sizeof(desc));
+    char text[320];
+    const char *error = pamory_oauth_error(body, text, sizeof(text));
 
     /*
      * A struggling server (5xx, with or without an OAuth body such as
@@ -235,12 +232,12 @@ static enum poll_result poll_error(struct pamory_ctx *ctx, long status, json_obj
     else if (strcmp(error, "expired_token") == 0)
         pamory_notice(&ctx->log, "login for %s failed: the device code expired before it was redeemed", ctx->user);
     else if (strcmp(error, "invalid_client") == 0 || strcmp(error, "unauthorized_client") == 0) {
-        pamory_err(&ctx->log, "the IdP refused client_id \"%s\" at the token endpoint: %s%s",
-                   ctx->cfg.client_id, error, desc);
+        pamory_err(&ctx->log, "the IdP refused client_id \"%s\" at the token endpoint%s",
+                   ctx->cfg.client_id, text);
         *rc = PAM_SERVICE_ERR;
         return POLL_FAILED;
     } else
-        pamory_notice(&ctx->log, "login for %s failed at the token endpoint: %s%s", ctx->user, error, desc);
+        pamory_notice(&ctx->log, "login for %s failed at the token endpoint%s", ctx->user, text);
     *rc = PAM_AUTH_ERR;
     return POLL_FAILED;
 }

@@ -6,6 +6,7 @@
 #define PAMORY_DEVICE_H
 
 #include <time.h>
+#include <json-c/json.h>
 
 #include "context.h"
 #include "discovery.h"
@@ -54,6 +55,14 @@ int pamory_post_as_client(const struct pamory_http *http, const char *url,
                           const struct pamory_client *client,
                           struct pamory_form_field *fields, size_t n,
                           struct pamory_http_response *resp);
+
+/*
+ * The OAuth error of an error response body (RFC 6749 5.2): returns the
+ * "error" code as sent (borrowed from body, for comparing) or NULL, and
+ * writes ": <error>[: <error_description>]", sanitized and short, into text
+ * for log lines ("" when there is no error).
+ */
+const char *pamory_oauth_error(json_object *body, char *text, size_t len);
 
 /*
  * Start a device authorization.  Returns PAM_SUCCESS; PAM_AUTHINFO_UNAVAIL if

@@ -36,6 +36,19 @@ char *pamory_sanitize(const char *s)
     return copy;
 }
 
+void pamory_sanitize_into(const char *s, char *out, size_t len)
+{
+    size_t i;
+
+    if (len == 0)
+        return;
+    if (s == NULL)
+        s = "-";
+    for (i = 0; s[i] != '\0' && i < len - 1; i++)
+        out[i] = printable((unsigned char)s[i]) ? s[i] : '?';
+    out[i] = '\0';
+}
+
 /* For callers that refuse tampered input outright instead of displaying it. */
 int pamory_is_printable_ascii(const char *s)
 {

@@ -13,6 +13,12 @@
 /* A sanitized heap copy of s (NULL gives NULL, as does out of memory). */
 char *pamory_sanitize(const char *s);
 
+/*
+ * The sanitized s in a caller's buffer, cut to len - 1 bytes, for log lines;
+ * "-" when s is NULL.  Needs no allocation, so it cannot fail.
+ */
+void pamory_sanitize_into(const char *s, char *out, size_t len);
+
 /* Does s consist of printable ASCII only? (NULL: no) */
 int pamory_is_printable_ascii(const char *s);
 

@@ -18,20 +18,18 @@
 typedef int (*claim_check)(json_object *claims, const struct pamory_claims_expect *expect,
                            const char **why);
 
-/* A string claim; -1 with *why set to if_missing or if_not_string when it is not one. */
-static int string_claim(json_object *claims, const char *key, const char *if_missing,
-                        const char *if_not_string, const char **out, const char **why)
+/*
+ * 0 when a claim getter found its claim; otherwise -1 with *why naming what
+ * was wrong with it: missing, or of the wrong type.  Dates go through
+ * pamory_json_int64, so "1700000000" as a string is refused, not converted.
+ */
+static int claim_found(enum pamory_json_get got, const char *if_missing, const char *if_wrong_type,
+                       const char **why)
 {
-    switch (pamory_json_string(claims, key, out)) {
-    case PAMORY_JSON_OK:
+    if (got == PAMORY_JSON_OK)
         return 0;
-    case PAMORY_JSON_MISSING:
-        *why = if_missing;
-        return -1;
-    default:
-        *why = if_not_string;
-        return -1;
-    }
+    *why = got == PAMORY_JSON_MISSING ? if_missing : if_wrong_type;
+    return -1;
 }
 
 /* iss must be the configured issuer byte for byte: no normalising of slashes or case. */
@@ -40,7 +38,7 @@ static int check_iss(json_object *claims, const struct pamory_claims_expect *exp
 {
     const char *iss;
 
-    if (string_claim(claims, "iss", "iss missing", "iss is not a string", &iss, why) != 0)
+    if (claim_found(pamory_json_string(claims, "iss", &iss), "iss missing", "iss is not a string", why) != 0)
         return -1;
     if (expect->issuer == NULL || strcmp(iss, expect->issuer) != 0) {
         *why = "issuer mismatch";
@@ -145,32 +143,13 @@ static int check_aud(json_object *claims, const struct pamory_claims_expect *exp
     return check_id_token_aud(claims, expect, why);
 }
 
-/*
- * A NumericDate member as seconds.  JSON numbers only: "1700000000" as a
- * string is a different type and is refused, not converted.
- */
-static int numeric_date(json_object *claims, const char *name, int64_t *out,
-                        const char *why_missing, const char *why_type, const char **why)
-{
-    switch (pamory_json_int64(claims, name, out)) {
-    case PAMORY_JSON_OK:
-        return 0;
-    case PAMORY_JSON_MISSING:
-        *why = why_missing;
-        return -1;
-    default:
-        *why = why_type;
-        return -1;
-    }
-}
-
 /* exp is required (OIDC) and must not have passed, allowing for clock skew. */
 static int check_exp(json_object *claims, const struct pamory_claims_expect *expect,
                      const char **why)
 {
     int64_t exp;
 
-    if (numeric_date(claims, "exp", &exp, "exp missing", "exp is not an integer", why) != 0)
+    if (claim_found(pamory_json_int64(claims, "exp", &exp), "exp missing", "exp is not an integer", why) != 0)
         return -1;
     if (!(exp > (int64_t)expect->now - PAMORY_CLOCK_SKEW)) {
         *why = "expired";
@@ -185,7 +164,7 @@ static int check_iat(json_object *claims, const struct pamory_claims_expect *exp
 {
     int64_t iat;
 
-    if (numeric_date(claims, "iat", &iat, "iat missing", "iat is not an integer", why) != 0)
+    if (claim_found(pamory_json_int64(claims, "iat", &iat), "iat missing", "iat is not an integer", why) != 0)
         return -1;
     if (iat > (int64_t)expect->now + PAMORY_CLOCK_SKEW) {
         *why = "issued in the future";
@@ -202,7 +181,7 @@ static int check_nbf(json_object *claims, const struct pamory_claims_expect *exp
 
     if (!json_object_object_get_ex(claims, "nbf", NULL))
         return 0;
-    if (numeric_date(claims, "nbf", &nbf, "nbf is null", "nbf is not an integer", why) != 0)
+    if (claim_found(pamory_json_int64(claims, "nbf", &nbf), "nbf is null", "nbf is not an integer", why) != 0)
         return -1;
     if (nbf > (int64_t)expect->now + PAMORY_CLOCK_SKEW) {
         *why = "not yet valid";
@@ -356,7 +335,7 @@ static int check_auth_time(json_object *claims, const struct pamory_claims_expec
 
     if (expect->max_auth_age == 0)
         return 0;
-    if (numeric_date(claims, "auth_time", &auth_time, "no auth_time, but max_auth_age is set",
+    if (claim_found(pamory_json_int64(claims, "auth_time", &auth_time), "no auth_time, but max_auth_age is set",
                      "auth_time is not an integer", why) != 0)
         return -1;
     if (auth_time > (int64_t)expect->now + PAMORY_CLOCK_SKEW) {
@@ -378,7 +357,8 @@ static int check_acr(json_object *claims, const struct pamory_claims_expect *exp
 
     if (expect->required_acr == NULL)
         return 0;
-    if (string_claim(claims, "acr", "no acr, but required_acr is set", "acr is not a string", &acr, why) != 0)
+    if (claim_found(pamory_json_string(claims, "acr", &acr), "no acr, but required_acr is set",
+                    "acr is not a string", why) != 0)
         return -1;
     if (!pamory_word_in(expect->required_acr, acr, strlen(acr))) {
         *why = "acr is not one of required_acr";

@@ -30,15 +30,6 @@ static int is_set(const char *value)
     return value != NULL && value[0] != '\0';
 }
 
-/* IdP-supplied text made safe for a log line (it could carry escapes), cut to len - 1. */
-static void clean_copy(const char *s, char *out, size_t len)
-{
-    char *clean = pamory_sanitize(s);
-
-    snprintf(out, len, "%s", clean != NULL ? clean : "?");
-    free(clean);
-}
-
 /* --------------------------------------------------------------- request */
 
 /* Does the client authenticate with a secret of its own? */
@@ -91,24 +82,6 @@ static int send_request(struct pamory_ctx *ctx, const struct pamory_http *http,
     return r == 0 ? PAM_SUCCESS : PAM_AUTHINFO_UNAVAIL;
 }
 
-/* ": <error>: <description>" from an OAuth error body, sanitized and short; "" if there is none. */
-static void oauth_error(const struct pamory_http_response *resp, char *out, size_t len)
-{
-    json_object *body = pamory_json_parse_object(resp->body, resp->len);
-    const char *error = NULL, *desc = NULL;
-    char e[100], d[200];
-
-    out[0] = '\0';
-    if (pamory_json_string(body, "error", &error) == PAMORY_JSON_OK) {
-        clean_copy(error, e, sizeof(e));
-        d[0] = '\0';
-        if (pamory_json_string(body, "error_description", &desc) == PAMORY_JSON_OK && desc[0] != '\0')
-            clean_copy(desc, d, sizeof(d));
-        snprintf(out, len, ": %s%s%s", e, d[0] ? ": " : "", d);
-    }
-    pamory_json_put_wiped(body);
-}
-
 /*
  * A non-200 answer, as a PAM result with one log line.  Our credentials or
  * request being refused is a configuration problem; a server error or rate
@@ -117,10 +90,12 @@ static void oauth_error(const struct pamory_http_response *resp, char *out, size
 static int admin_refused(struct pamory_ctx *ctx, const struct pamory_client *client,
                          const struct pamory_http_response *resp, const char *fp)
 {
+    json_object *body = pamory_json_parse_object(resp->body, resp->len);
     char error[320], auth[300];
     long status = resp->status;
 
-    oauth_error(resp, error, sizeof(error));
+    pamory_oauth_error(body, error, sizeof(error));
+    pamory_json_put_wiped(body);
     if (status == 401 || status == 403) {
         auth_used(ctx, client, auth, sizeof(auth));
         pamory_err(&ctx->log, "introspection of token %s: the admin API refused our credentials "
@@ -187,7 +162,7 @@ static int check_token_use(const struct pamory_config *cfg, json_object *a, time
     } else if (strcmp(use, "refresh_token") == 0) {
         snprintf(why, len, "it is a refresh token, not an access token");
     } else {
-        clean_copy(use, clean, sizeof(clean));
+        pamory_sanitize_into(use, clean, sizeof(clean));
         snprintf(why, len, "token_use is \"%s\", not access_token", clean);
     }
     return -1;
@@ -239,7 +214,7 @@ static int check_iss(const struct pamory_config *cfg, json_object *a, time_t now
     if (g != PAMORY_JSON_OK) {
         snprintf(why, len, "iss is not a string");
     } else {
-        clean_copy(iss, clean, sizeof(clean));
+        pamory_sanitize_into(iss, clean, sizeof(clean));
         snprintf(why, len, "iss \"%s\" is not the configured issuer \"%s\"", clean,
                  cfg->issuer != NULL ? cfg->issuer : "");
     }
@@ -262,7 +237,7 @@ static int check_client(const struct pamory_config *cfg, json_object *a, time_t 
     if (strcmp(client_id, cfg->client_id) == 0 ||
         pamory_word_in(cfg->allowed_clients, client_id, strlen(client_id)))
         return 0;
-    clean_copy(client_id, clean, sizeof(clean));
+    pamory_sanitize_into(client_id, clean, sizeof(clean));
     snprintf(why, len, "client_id \"%s\" is neither client_id nor in allowed_clients", clean);
     return -1;
 }

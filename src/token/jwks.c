@@ -287,14 +287,12 @@ static void log_skipped(const struct pamory_log *log, json_object *jwk, size_t i
                         const char *why)
 {
     const char *kid = NULL;
-    char *safe;
+    char safe[65];
 
     if (json_object_is_type(jwk, json_type_object))
         (void)pamory_json_string(jwk, "kid", &kid);
-    safe = pamory_sanitize(kid);
-    pamory_debug(log, "JWKS: skipping key #%zu (kid \"%.64s\"): %s", idx,
-                 safe != NULL ? safe : "-", why);
-    free(safe);
+    pamory_sanitize_into(kid, safe, sizeof(safe));
+    pamory_debug(log, "JWKS: skipping key #%zu (kid \"%s\"): %s", idx, safe, why);
 }
 
 int pamory_jwks_parse(const struct pamory_log *log, const char *json, size_t len,

@@ -101,15 +101,13 @@ static int load_jwks(struct verification *v, enum pamory_cache_mode mode, bool *
 /* The refusal for a kid we could not find, naming the kid safely. */
 static int refuse_unknown_kid(const struct verification *v)
 {
-    char *safe;
+    char safe[KID_LOG_MAX + 1];
 
     if (v->jws.kid == NULL)
         return refuse(v, "no kid, and the JWKS does not hold exactly one key");
-    safe = pamory_sanitize(v->jws.kid);
-    pamory_notice(v->http->log, "%s %s refused: no key with kid \"%.*s\"%s", v->rules->what, v->fp,
-                  KID_LOG_MAX, safe != NULL ? safe : "?",
-                  strlen(v->jws.kid) > KID_LOG_MAX ? "..." : "");
-    free(safe);
+    pamory_sanitize_into(v->jws.kid, safe, sizeof(safe));
+    pamory_notice(v->http->log, "%s %s refused: no key with kid \"%s\"%s", v->rules->what, v->fp,
+                  safe, strlen(v->jws.kid) > KID_LOG_MAX ? "..." : "");
     return PAM_AUTH_ERR;
 }
 

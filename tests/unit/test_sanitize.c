@@ -79,10 +79,27 @@ static void test_null(void **state)
     assert_false(pamory_is_printable_ascii(NULL));
 }
 
+/* The buffer variant: same rule, cut to fit, "-" for NULL, never past the buffer. */
+static void test_sanitize_into(void **state)
+{
+    char out[8];
+
+    (void)state;
+    pamory_sanitize_into("ab\x1b[2Jc", out, sizeof(out));
+    assert_string_equal(out, "ab?[2Jc");
+    pamory_sanitize_into("0123456789", out, sizeof(out));
+    assert_string_equal(out, "0123456");
+    pamory_sanitize_into(NULL, out, sizeof(out));
+    assert_string_equal(out, "-");
+    pamory_sanitize_into("x", out, 1);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clean_unchanged),
+        cmocka_unit_test(test_sanitize_into),
         cmocka_unit_test(test_escape_sequences),
         cmocka_unit_test(test_control_characters),
         cmocka_unit_test(test_c1_controls),
